@@ -1,0 +1,59 @@
+"""The Typer application and the entry point that keeps tracebacks from users."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from .. import __version__
+from . import check
+
+app = typer.Typer(
+    name="jointplan",
+    help="Joint contingency planning between partners who keep their freedom of action.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jointplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Joint contingency planning between partners who keep their freedom of action."""
+
+
+check.register(app)
+try:  # the simulation command needs the optional `sim` dependencies
+    from . import simulate
+except ImportError:  # pragma: no cover - depends on what is installed
+    pass
+else:
+    simulate.register(app)
+
+
+def main() -> None:
+    """Run the CLI; an unexpected error is reported in one line, never as a traceback."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("jointplan: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        if os.environ.get("JOINTPLAN_DEBUG"):
+            raise
+        sys.stderr.write(f"jointplan: internal error: {type(exc).__name__}: {exc}\n"
+                         "Set JOINTPLAN_DEBUG=1 to see where it happened, and please report it.\n")
+        sys.exit(70)
