@@ -1,0 +1,40 @@
+"""Generate docs/cli.md from the commands' own --help: `python -m jointplan.docgen`."""
+
+from __future__ import annotations
+
+import sys
+
+from typer.testing import CliRunner
+
+from .cli import app
+
+COMMANDS = ("check", "validate", "view", "schema", "simulate")
+_ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
+
+
+def _help(*args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env=_ENV, prog_name="jointplan")
+    if result.exit_code != 0:
+        raise RuntimeError(f"`jointplan {' '.join(args)} --help` failed: {result.output}")
+    return "\n".join(line.rstrip() for line in result.stdout.strip("\n").splitlines())
+
+
+def commands() -> list[str]:
+    """The commands this installation has, in the reference's order."""
+    text = _help()
+    return [c for c in COMMANDS if f" {c} " in text]
+
+
+def cli_reference() -> str:
+    """The CLI reference in Markdown, one section per command."""
+    parts = ["# CLI reference", "",
+             "Generated from `--help` by `make docs` (`python -m jointplan.docgen`); a test",
+             "fails when this file and the commands disagree.", "",
+             "```", _help(), "```"]
+    for name in commands():
+        parts += ["", f"## jointplan {name}", "", "```", _help(name), "```"]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(cli_reference())
