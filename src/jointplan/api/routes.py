@@ -1,0 +1,202 @@
+"""The API routes. Each asks the server's use cases, which ask the sharing gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from ..server import analysis, collab, plans
+from ..server.assemble import Source
+from .deps import CurrentActor, HubDep
+from .schemas import (
+    AcceptIn,
+    DecisionIn,
+    DeclineIn,
+    ImportIn,
+    MessageIn,
+    ObservationIn,
+    ProposalIn,
+    ResponseIn,
+    StatusIn,
+    ThreadIn,
+)
+
+router = APIRouter(prefix="/api")
+Json = dict[str, Any]
+
+
+@router.get("/me", tags=["people"])
+def me(actor: CurrentActor) -> Json:
+    """Who the request acts as."""
+    return {"username": actor.username, "partner": actor.partner, "role": actor.role}
+
+
+@router.get("/workspace", tags=["plans"])
+def workspace(hub: HubDep, actor: CurrentActor) -> Json:
+    """The whole workspace as the caller's partner receives it."""
+    with hub.db.read() as session:
+        return plans.workspace_view(hub, session, actor)
+
+
+@router.get("/plans", tags=["plans"])
+def list_plans(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    """Every plan the caller's partner may see (some only through items addressed to it)."""
+    with hub.db.read() as session:
+        return plans.workspace_view(hub, session, actor)["plans"]  # type: ignore[no-any-return]
+
+
+@router.get("/plans/{plan_id}", tags=["plans"])
+def get_plan(plan_id: str, hub: HubDep, actor: CurrentActor) -> Json:
+    with hub.db.read() as session:
+        return plans.plan_view(hub, session, actor, plan_id)
+
+
+@router.get("/plans/{plan_id}/versions", tags=["plans"])
+def plan_versions(plan_id: str, hub: HubDep, actor: CurrentActor) -> list[Json]:
+    """The versions whose view changed for the caller's partner."""
+    with hub.db.read() as session:
+        return plans.history(hub, session, actor, plan_id)
+
+
+@router.get("/plans/{plan_id}/diff", tags=["plans"], response_class=PlainTextResponse)
+def plan_diff(plan_id: str, hub: HubDep, actor: CurrentActor,
+              from_: str = Query(alias="from", max_length=64),
+              to: str = Query(max_length=64)) -> str:
+    """A unified diff between two versions, as the caller's partner sees them."""
+    with hub.db.read() as session:
+        return plans.diff(hub, session, actor, plan_id, from_, to)
+
+
+@router.post("/plans/{plan_id}/status", tags=["plans"], status_code=201)
+def plan_status(plan_id: str, body: StatusIn, hub: HubDep, actor: CurrentActor) -> Json:
+    """Mark the caller's own plan draft, approved or retired (a new version)."""
+    return {"version": plans.set_status(hub, actor, plan_id, body.status, body.reason)}
+
+
+@router.post("/import", tags=["plans"], status_code=201)
+def import_files(body: ImportIn, hub: HubDep, actor: CurrentActor) -> Json:
+    """Import the caller's own plan and observation files, all or nothing."""
+    files = [Source(name, text.encode("utf-8")) for name, text in body.files.items()]
+    return plans.import_files(hub, actor, files, reason=body.reason)
+
+
+@router.get("/export", tags=["plans"])
+def export(hub: HubDep, actor: CurrentActor) -> Json:
+    """The caller's partner's view, marked with the most restrictive TLP it holds."""
+    with hub.db.read() as session:
+        return plans.export_files(hub, session, actor)
+
+
+@router.post("/observations", tags=["indicators"], status_code=201)
+def observe(body: ObservationIn, hub: HubDep, actor: CurrentActor) -> Json:
+    """Report that an indicator was, or was not, seen."""
+    return {"id": plans.post_observation(hub, actor, body.model_dump(exclude_none=True))}
+
+
+@router.get("/check", tags=["analysis"])
+def check(hub: HubDep, actor: CurrentActor) -> Json:
+    """Conflicts, gaps, coverage and likelihoods for the caller's partner (the CLI's JSON)."""
+    return analysis.check_for(hub, actor)
+
+
+@router.get("/threads", tags=["collaboration"])
+def threads(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    with hub.db.read() as session:
+        return collab.list_threads(hub, session, actor)
+
+
+@router.post("/threads", tags=["collaboration"], status_code=201)
+def new_thread(body: ThreadIn, hub: HubDep, actor: CurrentActor) -> Json:
+    return {"id": collab.create_thread(hub, actor, body.model_dump())}
+
+
+@router.get("/threads/{thread_id}", tags=["collaboration"])
+def thread(thread_id: str, hub: HubDep, actor: CurrentActor) -> Json:
+    with hub.db.read() as session:
+        return collab.get_thread(hub, session, actor, thread_id)
+
+
+@router.post("/threads/{thread_id}/messages", tags=["collaboration"], status_code=201)
+def new_message(thread_id: str, body: MessageIn, hub: HubDep, actor: CurrentActor) -> Json:
+    return {"id": collab.post_message(hub, actor, thread_id, body.model_dump(exclude_none=True))}
+
+
+@router.get("/proposals", tags=["collaboration"])
+def proposals(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    with hub.db.read() as session:
+        return collab.list_proposals(hub, session, actor)
+
+
+@router.post("/proposals", tags=["collaboration"], status_code=201)
+def new_proposal(body: ProposalIn, hub: HubDep, actor: CurrentActor) -> Json:
+    """Propose a change to another partner's plan; only its owner can accept it."""
+    return {"id": collab.create_proposal(hub, actor, body.model_dump())}
+
+
+@router.get("/proposals/{proposal_id}", tags=["collaboration"])
+def proposal(proposal_id: str, hub: HubDep, actor: CurrentActor) -> Json:
+    with hub.db.read() as session:
+        return collab.get_proposal(hub, session, actor, proposal_id)
+
+
+@router.post("/proposals/{proposal_id}/accept", tags=["collaboration"])
+def accept(proposal_id: str, body: AcceptIn, hub: HubDep, actor: CurrentActor) -> Json:
+    return collab.decide_proposal(hub, actor, proposal_id, True, body.reason)
+
+
+@router.post("/proposals/{proposal_id}/decline", tags=["collaboration"])
+def decline(proposal_id: str, body: DeclineIn, hub: HubDep, actor: CurrentActor) -> Json:
+    return collab.decide_proposal(hub, actor, proposal_id, False, body.reason)
+
+
+@router.get("/decisions", tags=["collaboration"])
+def decisions(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    with hub.db.read() as session:
+        return collab.list_decisions(hub, session, actor)
+
+
+@router.post("/decisions", tags=["collaboration"], status_code=201)
+def new_decision(body: DecisionIn, hub: HubDep, actor: CurrentActor) -> Json:
+    return {"id": collab.create_decision(hub, actor, body.model_dump())}
+
+
+@router.get("/decisions/{decision_id}", tags=["collaboration"])
+def decision(decision_id: str, hub: HubDep, actor: CurrentActor) -> Json:
+    with hub.db.read() as session:
+        return collab.get_decision(hub, session, actor, decision_id)
+
+
+@router.post("/decisions/{decision_id}/responses", tags=["collaboration"])
+def respond(decision_id: str, body: ResponseIn, hub: HubDep, actor: CurrentActor) -> Json:
+    """Concur, non-concur or state a reservation, for the caller's partner."""
+    return collab.respond(hub, actor, decision_id, body.model_dump())
+
+
+@router.post("/expectations/{plan_id}/{expectation_id}/acknowledge", tags=["collaboration"],
+             status_code=204)
+def acknowledge(plan_id: str, expectation_id: str, hub: HubDep,
+                actor: CurrentActor) -> Response:
+    """The partner an expectation is addressed to acknowledges it."""
+    collab.acknowledge(hub, actor, plan_id, expectation_id)
+    return Response(status_code=204)
+
+
+@router.get("/acknowledgements", tags=["collaboration"])
+def acknowledgements(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    with hub.db.read() as session:
+        return collab.acknowledgements(hub, session, actor)
+
+
+@router.get("/notifications", tags=["people"])
+def notifications(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    with hub.db.read() as session:
+        return collab.notifications(hub, session, actor)
+
+
+@router.get("/audit", tags=["people"])
+def audit_log(hub: HubDep, actor: CurrentActor) -> list[Json]:
+    """Audit entries about the caller's partner's data and people."""
+    with hub.db.read() as session:
+        return collab.audit_entries(hub, session, actor)

@@ -1,0 +1,76 @@
+"""Request bodies: strict (unknown fields are 422 naming the field)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportIn(Strict):
+    files: dict[str, str] = Field(description="file name -> YAML or JSON text", min_length=1)
+    reason: str = Field("imported", max_length=5000)
+
+
+class StatusIn(Strict):
+    status: Literal["draft", "approved", "retired"]
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ObservationIn(Strict):
+    indicator: str = Field(min_length=1, max_length=128)
+    seen: bool
+    at: str | None = Field(None, description="ISO 8601 with a zone; default now",
+                           max_length=64)
+    share: Literal["all"] | list[str] | None = None
+
+
+class SubjectIn(Strict):
+    kind: Literal["scenario", "plan", "task", "conflict", "gap"]
+    ref: str = Field(min_length=1, max_length=300)
+
+
+class ThreadIn(Strict):
+    subject: SubjectIn
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=20000)
+    share: list[str] = Field(default_factory=list)
+
+
+class MessageIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+    share: list[str] | None = None
+
+
+class ProposalIn(Strict):
+    plan: str = Field(min_length=1, max_length=128)
+    change: dict[str, Any] = Field(description="{kind: move-start|set-quantity|add-provision,"
+                                   " ...}")
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class DeclineIn(Strict):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class AcceptIn(Strict):
+    reason: str | None = Field(None, max_length=5000)
+
+
+class DecisionIn(Strict):
+    text: str = Field(min_length=1, max_length=20000)
+    partners: list[str] = Field(min_length=1)
+
+
+class ResponseIn(Strict):
+    stance: Literal["concur", "non-concur", "reservation"]
+    note: str = Field("", max_length=5000)
+
+
+class LoginIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)

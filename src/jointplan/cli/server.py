@@ -1,0 +1,152 @@
+"""`serve`, `db`, `users`, `tokens` and `audit`: running the joint workspace server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..files import InvalidWorkspace
+from ..store import audit as audit_chain
+from ..store.db import DEFAULT_URL
+from .output import invalid, usage
+
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", envvar="JOINTPLAN_DATABASE_URL",
+    help=f"SQLAlchemy URL: a SQLite file (default {DEFAULT_URL}) or postgresql://...")]
+
+db_app = typer.Typer(help="Create or upgrade the database, and import workspaces into it.",
+                     no_args_is_help=True)
+users_app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="Verify and export the hash-chained audit log.",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(audit_app, name="audit")
+
+
+def _hub(url: str | None):  # type: ignore[no-untyped-def]
+    from ..server.hub import Hub
+
+    return Hub(url)
+
+
+def serve(database_url: DatabaseUrl = None,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+    """Run the server (migrations are applied on start)."""
+    import uvicorn
+
+    from ..api import create_app
+
+    uvicorn.run(create_app(_hub(database_url)), host=host, port=port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every migration."""
+    _hub(database_url)
+    typer.echo("database is up to date")
+
+
+@db_app.command("import")
+def db_import(folder: Annotated[Path, typer.Argument(help="A workspace folder.")],
+              database_url: DatabaseUrl = None) -> None:
+    """Import a whole workspace folder as the operator: all or nothing."""
+    from ..server.plans import import_folder
+
+    try:
+        counts = import_folder(_hub(database_url), folder)
+    except InvalidWorkspace as exc:
+        invalid(exc, False)
+    typer.echo(f"imported {counts['plans']} plans and {counts['observations']} observations")
+
+
+@users_app.command("add")
+def users_add(username: str, partner: Annotated[str, typer.Option(help="Partner code.")],
+              role: Annotated[str, typer.Option(help="viewer, planner or admin.")] = "planner",
+              password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                                    help="At least 8 characters.")] = "",
+              database_url: DatabaseUrl = None) -> None:
+    """Add a user who acts for a partner."""
+    from ..services.accounts import AccountError, add_user
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        joint = hub.joint(session)
+        partners = tuple(p["code"] for p in joint["partners"]) if joint else ()
+        try:
+            add_user(session, username=username, partner=partner, role=role,
+                     password=password, partners=partners)
+        except AccountError as exc:
+            usage(f"{exc.field}: {exc}")
+    typer.echo(f"added {username} ({role} of {partner})")
+
+
+@tokens_app.command("create")
+def tokens_create(username: str,
+                  name: Annotated[str, typer.Option(help="What the token is for.")] = "api",
+                  database_url: DatabaseUrl = None) -> None:
+    """Create an API token for a user; the secret is printed once."""
+    from ..services.accounts import AccountError, create_token
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        try:
+            token_id, secret = create_token(session, username=username, name=name)
+        except AccountError as exc:
+            usage(str(exc))
+    typer.echo(f"token {token_id}: {secret}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke an API token by its id."""
+    from ..services.accounts import AccountError, revoke_token
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        try:
+            revoke_token(session, token_id=token_id)
+        except AccountError as exc:
+            usage(str(exc))
+    typer.echo(f"revoked {token_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(checkpoint: Annotated[Path | None, typer.Option(
+                     help="A checkpoint from `audit export` to compare with.")] = None,
+                 database_url: DatabaseUrl = None) -> None:
+    """Check the audit chain; exit 1 and name each break when it was tampered with."""
+    point = None
+    if checkpoint is not None:
+        try:
+            point = json.loads(checkpoint.read_text())
+        except (OSError, ValueError) as exc:
+            usage(f"cannot read the checkpoint {checkpoint}: {exc}")
+    hub = _hub(database_url)
+    with hub.db.read() as session:
+        breaks = audit_chain.verify(session, point)
+        head = audit_chain.checkpoint(session)
+    if breaks:
+        for b in breaks:
+            sys.stderr.write(f"{b}\n")
+        raise typer.Exit(1)
+    typer.echo(f"audit chain intact: {head['seq']} entries, head {head['digest'][:16]}")
+
+
+@audit_app.command("export")
+def audit_export(database_url: DatabaseUrl = None) -> None:
+    """Print a checkpoint (the newest entry's digest) to keep outside the database."""
+    hub = _hub(database_url)
+    with hub.db.read() as session:
+        sys.stdout.write(json.dumps(audit_chain.checkpoint(session)) + "\n")

@@ -1,0 +1,50 @@
+"""Analysis on the server: the same kernels and gate as `jointplan check`, audited and limited.
+
+Deconfliction can be probed (book a resource over the whole horizon to map
+hidden use), so every request is recorded in the audit log, requests are
+limited per partner, and the owner of a hidden item is told whenever it
+appears in a conflict shown to another partner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.run import analyse
+from ..services.accounts import Actor
+from ..sharing import Rules
+from ..sharing.cut import check_result
+from ..store import audit
+from ..store.tables import Notification
+from .hub import Hub
+
+
+def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
+    """The `check --json` object for the actor's partner, from what is stored."""
+    hub.take_analysis_slot(actor.partner)
+    with hub.db.write() as session:
+        current = hub.current(session)
+        ws = current.workspace
+        rules = Rules(ws)
+        full = analyse(ws)
+        report = check_result(full, rules, actor.partner)
+        exposed = _exposed_owners(report, actor.partner)
+        audit.append(session, action="analysis", subject=f"partner:{actor.partner}",
+                     user_id=actor.user_id, partner=actor.partner,
+                     owners=[actor.partner, *exposed],
+                     detail={"conflicts": len(report["conflicts"]), "gaps": len(report["gaps"])})
+        for owner, what in exposed.items():
+            session.add(Notification(partner=owner, text=(
+                f"{actor.partner} ran an analysis in which {what} of your items not shared "
+                f"with {actor.partner} appeared as hidden counterparts in its conflicts.")))
+    return report
+
+
+def _exposed_owners(report: dict[str, Any], viewer: str) -> dict[str, str]:
+    """Partners whose hidden items the viewer was told of, and how many conflicts."""
+    counts: dict[str, int] = {}
+    for conflict in report["conflicts"]:
+        for item in conflict["tasks"]:
+            if item.get("hidden") and item["partner"] != viewer:
+                counts[item["partner"]] = counts.get(item["partner"], 0) + 1
+    return {p: f"some (in {n} conflict{'s' if n != 1 else ''})" for p, n in counts.items()}

@@ -1,0 +1,1 @@
+"""Storage through SQLAlchemy 2: immutable plan versions and a hash-chained audit log."""
