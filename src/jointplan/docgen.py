@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 
 from .cli import app
 
-COMMANDS = ("check", "validate", "view", "schema", "simulate")
+COMMANDS = ("check", "validate", "view", "schema", "simulate", "serve", "db upgrade",
+            "db import", "users add", "tokens create", "tokens revoke", "audit verify",
+            "audit export")
 _ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
 
 
@@ -22,7 +24,7 @@ def _help(*args: str) -> str:
 def commands() -> list[str]:
     """The commands this installation has, in the reference's order."""
     text = _help()
-    return [c for c in COMMANDS if f" {c} " in text]
+    return [c for c in COMMANDS if f" {c.split()[0]} " in text]
 
 
 def cli_reference() -> str:
@@ -32,7 +34,7 @@ def cli_reference() -> str:
              "fails when this file and the commands disagree.", "",
              "```", _help(), "```"]
     for name in commands():
-        parts += ["", f"## jointplan {name}", "", "```", _help(name), "```"]
+        parts += ["", f"## jointplan {name}", "", "```", _help(*name.split()), "```"]
     return "\n".join(parts) + "\n"
 
 
