@@ -16,6 +16,7 @@ demo: $(STAMP)
 	  echo; echo "=== jointplan check examples/northern-strait --as $$who"; \
 	  $(BIN)/jointplan check examples/northern-strait --as $$who || exit $$?; \
 	done
+	$(BIN)/jointplan demo examples/northern-strait $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -28,6 +28,7 @@ audit_app = typer.Typer(help="Verify and export the hash-chained audit log.",
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("demo")(demo)
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
@@ -150,3 +151,54 @@ def audit_export(database_url: DatabaseUrl = None) -> None:
     hub = _hub(database_url)
     with hub.db.read() as session:
         sys.stdout.write(json.dumps(audit_chain.checkpoint(session)) + "\n")
+
+
+def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")] = Path(
+             "examples/northern-strait"),
+         database: Annotated[Path, typer.Option(help="SQLite file, recreated each run.")] = Path(
+             ".demo/jointplan-demo.db"),
+         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+         no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and print the "
+                                                "sign-ins, but do not start the server.")]
+         = False) -> None:
+    """Serve an example workspace on a fresh SQLite file, with a sign-in for each partner."""
+    import secrets
+
+    from ..server.plans import import_folder
+    from ..services.accounts import add_user, create_token
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    hub = _hub(url)
+    try:
+        import_folder(hub, folder)
+    except InvalidWorkspace as exc:
+        invalid(exc, False)
+    lines = []
+    with hub.db.write() as session:
+        joint = hub.joint(session)
+        partners = tuple(p["code"] for p in joint["partners"]) if joint else ()
+        for code in partners:
+            username, password = f"{code.lower()}-planner", secrets.token_urlsafe(9)
+            add_user(session, username=username, partner=code, role="planner",
+                     password=password, partners=partners)
+            _, token = create_token(session, username=username, name="demo")
+            lines.append((code, username, password, token))
+    address = f"http://{host}:{port}/"
+    typer.echo(f"\njointplan demo: {folder} on {database}\n\nOpen {address} and sign in as:")
+    for code, username, password, _ in lines:
+        typer.echo(f"  {code:<6} user {username:<14} password {password}")
+    typer.echo("\nOr use the API, e.g.:")
+    for code, _, _, token in lines[:2]:
+        typer.echo(f"  curl -H 'Authorization: Bearer {token}' {address}api/check   # as {code}")
+    if no_serve:
+        return
+    typer.echo("\nPress Ctrl-C to stop.")
+    import uvicorn
+
+    from ..api import create_app
+
+    uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
