@@ -37,7 +37,7 @@ CHANGES = ("move-start", "set-quantity", "add-provision")
 
 
 def _iso(value: Any) -> str:
-    return value.isoformat(timespec="seconds") + "Z"
+    return str(value.isoformat(timespec="seconds")) + "Z"
 
 
 def _partners(hub: Hub, session: Session, codes: Any, field: str) -> list[str]:
@@ -166,7 +166,7 @@ def post_message(hub: Hub, actor: Actor, thread_id: str, body: dict[str, Any]) -
 
 
 def _task(plan: dict[str, Any], tid: Any) -> dict[str, Any]:
-    task = next((t for t in plan.get("tasks", []) if t["id"] == tid), None)
+    task: dict[str, Any] | None = next((t for t in plan.get("tasks", []) if t["id"] == tid), None)
     if task is None:
         raise Invalid("change.task", f"no task {tid!r} in {plan['id']}")
     return task

@@ -139,7 +139,8 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
         assert joint is not None
         uploaded_plans = {d["id"]: d for _, d in docs if d.get("kind") == "plan"
                           and isinstance(d.get("id"), str)}
-        others = [v.doc for k, v in sorted(current.versions.items()) if k not in uploaded_plans]
+        others = [v.doc for k, v in sorted(current.versions.items())
+                  if k not in uploaded_plans and v.doc is not None]
         stored = stored_sources(joint, without_dangling([*others, *uploaded_plans.values()])
                                 [: len(others)], hub.observation_docs(session))
         # The files as sent, so that problems point at the lines the user wrote.
@@ -211,7 +212,8 @@ def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[st
     """One plan as the actor's partner receives it; NotFound when it may see none of it."""
     for plan in workspace_view(hub, session, actor)["plans"]:
         if plan["id"] == plan_id:
-            return plan
+            found: dict[str, Any] = plan
+            return found
     raise NotFound(plan_id)
 
 
@@ -223,7 +225,8 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
     assert joint is not None
     versions = list(session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
                                     .order_by(PlanVersion.number)))
-    others = [v.doc for k, v in sorted(current.versions.items()) if k != plan_id]
+    others = [v.doc for k, v in sorted(current.versions.items())
+              if k != plan_id and v.doc is not None]
     out: list[tuple[Any, dict[str, Any] | None]] = []
     for version in versions:
         if version.doc is None:
@@ -295,7 +298,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     joint = hub.joint(session)
     assert joint is not None
     plans = without_dangling([*(v.doc for k, v in sorted(current.versions.items())
-                                if k != doc["id"]), doc])
+                                if k != doc["id"] and v.doc is not None), doc])
     read_sources(stored_sources(joint, plans, hub.observation_docs(session)))
     return _store_version(session, doc, author=actor.user_id, reason=reason,
                           partner=actor.partner)
