@@ -20,6 +20,7 @@ from ..model import (
     Scenario,
     Task,
     Tlp,
+    format_time,
 )
 from .convert import Reader, Skip
 from .fields import WITHHOLDABLE
@@ -123,7 +124,8 @@ def read_workspace(r: Reader, doc: Any, refs: Refs) -> dict[str, Any] | None:
         "id": r.get(f, "id", r.slug, "the workspace", ""),
         "title": r.get(f, "title", r.text, "the workspace", ""),
         "partners": [], "areas": [], "resources": [], "scenarios": [], "indicators": [],
-        "scenario_pos": {}, "prior_pos": {}, "indicator_pos": {},
+        "scenario_pos": {}, "prior_pos": {}, "parent_pos": {}, "bad_priors": set(),
+        "indicator_pos": {}, "indicator_named": {},
     }
     codes: dict[str, Pos] = {}
     for item, pos in _list(r, f, "partners"):
@@ -174,11 +176,14 @@ def read_workspace(r: Reader, doc: Any, refs: Refs) -> dict[str, Any] | None:
         parent = r.get(sf, "parent", r.slug, what)
         if parent is not None:
             refs.add("scenario", parent, r.file, sf["parent"][1], f"{what}: parent")
-        prior = r.get(sf, "prior", r.probability, what, 0.0)
+        prior = r.get(sf, "prior", r.probability, what)
+        if prior is None:
+            out["bad_priors"].add(sid)
         out["scenarios"].append(Scenario(sid, r.get(sf, "title", r.text, what, ""),
-                                         prior, parent))
+                                         prior or 0.0, parent))
         out["scenario_pos"][sid] = pos
         out["prior_pos"][sid] = sf.get("prior", (None, pos))[1]
+        out["parent_pos"][sid] = sf.get("parent", (None, pos))[1]
     for item, pos in _list(r, f, "indicators"):
         try:
             inf = r.fields(item, "indicator", pos, "an indicator")
@@ -189,13 +194,15 @@ def read_workspace(r: Reader, doc: Any, refs: Refs) -> dict[str, Any] | None:
         owner = r.get(inf, "owner", r.code, what, "")
         if owner:
             refs.add("partner", owner, r.file, inf["owner"][1], f"{what}: owner")
-        like = r.get(inf, "likelihood", r.likelihood, what, {})
-        for sid, (_, spos) in like.items():
+        like = r.get(inf, "likelihood", r.likelihood, what)
+        if like is not None:  # checked against the scenarios once all are read
+            out["indicator_pos"][iid] = inf["likelihood"][1]
+            out["indicator_named"][iid] = set(inf["likelihood"][0])
+        for sid, (_, spos) in (like or {}).items():
             refs.add("scenario", sid, r.file, spos, f"{what}: likelihood")
         out["indicators"].append(Indicator(
             iid, r.get(inf, "title", r.text, what, ""), owner,
-            {sid: p for sid, (p, _) in like.items()}, _share(r, inf, refs, what)))
-        out["indicator_pos"][iid] = inf.get("likelihood", (None, pos))[1]
+            {sid: p for sid, (p, _) in (like or {}).items()}, _share(r, inf, refs, what)))
     return out
 
 
@@ -229,7 +236,7 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
     loc.put(("plan", pid), r.file, f["id"][1])
     what = f"plan {pid!r}"
     scenarios = r.get(f, "scenarios", r.slugs, what, ())
-    if "scenarios" in f and not scenarios:
+    if "scenarios" in f and f["scenarios"][0] == []:
         r.error(f["scenarios"][1], f"{what}: 'scenarios' must name at least one scenario")
     for sid, spos in scenarios:
         refs.add("scenario", sid, r.file, spos, f"{what}: scenarios")
@@ -255,11 +262,13 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
         except Skip:
             continue
         w = f"task {tid!r}"
-        start = r.get(tf, "start", r.time, w, 0)
+        start = r.get(tf, "start", r.time, w)
         duration = r.get(tf, "duration", r.duration3, w)
         flex = r.get(tf, "flex", r.window, w)
-        if flex is not None and not flex[0] <= start <= flex[1]:
-            r.error(tf["flex"][1], f"{w}: 'flex' must hold the start")
+        if flex is not None and start is not None and not flex[0] <= start <= flex[1]:
+            r.error(tf["flex"][1], f"{w}: 'flex' [{format_time(flex[0])}, "
+                    f"{format_time(flex[1])}] must hold the start {format_time(start)}; "
+                    "widen the window or move the start into it")
         after = r.get(tf, "after", r.taskrefs, w, ())
         for i, (ref, apos) in enumerate(after):
             loc.put(("after", pid, tid, str(i)), r.file, apos)
@@ -272,7 +281,7 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
             if oid not in objective_ids:
                 r.error(opos, f"{w}: serves {oid!r}, which is not an objective of {pid!r}")
         loc.put(("task", pid, tid), r.file, pos)
-        if duration is None:
+        if duration is None or start is None:
             continue
         tasks.append(Task(
             tid, r.get(tf, "title", r.text, w, ""), start, duration, flex,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -12,7 +13,7 @@ from typing import Any
 import shapely
 from shapely.validation import explain_validity
 
-from ..model import Commitment, Duration, Tlp, TimecodeError, parse_duration, parse_time
+from ..model import Commitment, Duration, TimecodeError, Tlp, parse_duration, parse_time
 from .fields import CODE, OBJECTS, SLUG
 from .problems import Problem
 from .yamlread import Pos, YList, YMap
@@ -54,10 +55,14 @@ class Reader:
                 continue
             if key in spec:
                 out[key] = (value, node.valpos[key])
+            elif key == "withhold" and kind in ("plan", "indicator", "observation"):
+                self.error(node.keypos[key], f"{what} cannot have `withhold`; it is allowed "
+                           "on objectives, tasks, expectations and provisions (`share` "
+                           f"chooses who sees {what})")
             elif not key.startswith("x-"):
                 close = difflib.get_close_matches(key, list(spec), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else (
-                    f"; {what} keys are " + ", ".join(spec))
+                    f"; the keys of {what} are " + ", ".join(spec))
                 self.error(node.keypos[key], f"unknown key {key!r} in {what}{hint}")
         for key, f in spec.items():
             if f.required and key not in out:
@@ -90,35 +95,35 @@ class Reader:
     def slug(self, v: Any, pos: Pos, what: str) -> str:
         if not isinstance(v, str) or not _SLUG.fullmatch(v):
             raise self.fail(pos, f"{what} must be an id of lowercase letters, digits and "
-                            f"hyphens, like 'port-aster'; got {v!r}")
+                            f"hyphens, like 'port-aster'; got {shown(v)}")
         return v
 
     def code(self, v: Any, pos: Pos, what: str) -> str:
         if not isinstance(v, str) or not _CODE.fullmatch(v):
             raise self.fail(pos, f"{what} must be a partner code of 2-8 capital letters, "
-                            f"like 'NOR'; got {v!r}")
+                            f"like 'NOR'; got {shown(v)}")
         return v
 
     def count(self, v: Any, pos: Pos, what: str) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise self.fail(pos, f"{what} must be a whole number >= 0; got {v!r}")
+            raise self.fail(pos, f"{what} must be a whole number >= 0; got {shown(v)}")
         return v
 
     def probability(self, v: Any, pos: Pos, what: str) -> float:
         if (isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(v)
                 or not 0 <= v <= 1):
-            raise self.fail(pos, f"{what} must be a probability between 0 and 1; got {v!r}")
+            raise self.fail(pos, f"{what} must be a probability between 0 and 1; got {shown(v)}")
         return float(v)
 
     def flag(self, v: Any, pos: Pos, what: str) -> bool:
         if not isinstance(v, bool):
-            raise self.fail(pos, f"{what} must be true or false; got {v!r}")
+            raise self.fail(pos, f"{what} must be true or false; got {shown(v)}")
         return v
 
     def time(self, v: Any, pos: Pos, what: str) -> int:
         if not isinstance(v, str):
             raise self.fail(pos, f"{what} must be a time such as T+30h, written as text; "
-                            f"got {v!r}")
+                            f"got {shown(v)}")
         try:
             return parse_time(v)
         except TimecodeError as exc:
@@ -127,7 +132,7 @@ class Reader:
     def duration(self, v: Any, pos: Pos, what: str) -> int:
         if not isinstance(v, str):
             raise self.fail(pos, f"{what} must be a duration such as 6h, written as text; "
-                            f"got {v!r}")
+                            f"got {shown(v)}")
         try:
             return parse_duration(v)
         except TimecodeError as exc:
@@ -168,7 +173,7 @@ class Reader:
             if at is not None and at.tzinfo is not None:
                 return at
         raise self.fail(pos, f"{what} must be an ISO 8601 time with a zone, like "
-                        f"2026-11-20T08:00Z; got {v!r}")
+                        f"2026-11-20T08:00Z; got {shown(v)}")
 
     def enum(self, kind: type[Tlp] | type[Commitment]) -> Callable[[Any, Pos, str], Any]:
         def conv(v: Any, pos: Pos, what: str) -> Any:
@@ -176,7 +181,7 @@ class Reader:
                 return kind(v)
             except ValueError:
                 raise self.fail(pos, f"{what} must be one of "
-                                + ", ".join(m.value for m in kind) + f"; got {v!r}") from None
+                                + ", ".join(m.value for m in kind) + f"; got {shown(v)}") from None
         return conv
 
     # -- composites ----------------------------------------------------------
@@ -184,10 +189,8 @@ class Reader:
     def slugs(self, v: Any, pos: Pos, what: str) -> tuple[tuple[str, Pos], ...]:
         out = []
         for item, ipos in self.items(v, pos, what):
-            try:
+            with contextlib.suppress(Skip):  # recorded; the others are still read
                 out.append((self.slug(item, ipos, what), ipos))
-            except Skip:
-                pass
         return tuple(out)
 
     def taskrefs(self, v: Any, pos: Pos, what: str) -> tuple[tuple[str, Pos], ...]:
@@ -196,13 +199,13 @@ class Reader:
             if isinstance(item, str) and (_SLUG.fullmatch(item) or _REF.fullmatch(item)):
                 out.append((item, ipos))
             else:
-                self.error(ipos, f"{what} must name a task as TASK or PLAN/TASK; got {item!r}")
+                self.error(ipos, f"{what} must name a task as TASK or PLAN/TASK; got {shown(item)}")
         return tuple(out)
 
     def ref(self, v: Any, pos: Pos, what: str) -> tuple[str, str]:
         m = _REF.fullmatch(v) if isinstance(v, str) else None
         if m is None:
-            raise self.fail(pos, f"{what} must be PLAN/EXPECTATION; got {v!r}")
+            raise self.fail(pos, f"{what} must be PLAN/EXPECTATION; got {shown(v)}")
         return (m.group(1), m.group(2))
 
     def share(self, v: Any, pos: Pos, what: str) -> tuple[Any, list[tuple[str, Pos]]]:
@@ -271,13 +274,15 @@ class Reader:
             raise self.fail(pos, f"{what} has keys GeoJSON geometries do not: "
                             + ", ".join(sorted(map(str, extra))))
         coords = v.get("coordinates")
+        if not isinstance(coords, list) or not coords:
+            raise self.fail(v.valpos.get("coordinates", pos), f"{what} has no coordinates; "
+                            "a polygon is a list of rings of [longitude, latitude] positions")
         polygons = [coords] if v["type"] == "Polygon" else coords
-        if not isinstance(polygons, list) or not polygons:
-            raise self.fail(pos, f"{what} has no coordinates")
         plain: list[list[list[tuple[float, float]]]] = []
         for polygon in polygons:
             if not isinstance(polygon, list) or not polygon:
-                raise self.fail(pos, f"{what}: a polygon is a list of rings")
+                raise self.fail(getattr(polygon, "pos", pos), f"{what}: a polygon is a list "
+                                "of rings of [longitude, latitude] positions")
             rings = []
             for ring in polygon:
                 rings.append(self._ring(ring, pos, what, name))
@@ -308,12 +313,27 @@ class Reader:
                                 "WGS84 longitude/latitude")
             points.append((lon, lat))
         if points[0] != points[-1]:
-            raise self.fail(ring.pos, f"{what}: a ring of the area {name!r} must end where "
-                            "it starts")
+            raise self.fail(getattr(ring, "pos", pos), f"{what}: a ring of the area {name!r} "
+                            "must end where it starts; repeat its first position at the end")
         return points
 
 
 def _quote_hint(v: Any) -> str:
-    if isinstance(v, bool | int | float) or v is None:
-        return f"; got {v!r} — put it in quotes to make it text"
-    return ""
+    if v is None:
+        return "; it is empty"
+    if isinstance(v, bool | int | float):
+        return f"; got {shown(v)} — put it in quotes to make it text"
+    return f"; got {shown(v)}"
+
+
+def shown(v: Any) -> str:
+    """A value as a planner wrote it, for messages: ``true`` rather than ``True``."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    return repr(v)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,9 +11,9 @@ from typing import Any
 
 from ..model import Observation, Plan, Workspace
 from .build import Locator, Refs, read_observations, read_plan, read_workspace
-from .convert import Reader
+from .convert import Reader, shown
 from .problems import InvalidWorkspace, Problem
-from .yamlread import ReadError, YMap, read_document
+from .yamlread import ReadError, YMap, read_file
 
 SUFFIXES = (".yaml", ".yml", ".json")
 PRIOR_TOLERANCE = 0.001
@@ -58,92 +59,124 @@ def _load(folder: Path) -> Loaded:
     locator = Locator()
     pending: list[tuple[str, Any]] = []
     joint: dict[str, Any] | None = None
-    joint_file: str | None = None
+    joint_file = ""
     plans: list[Plan] = []
+    plan_files: dict[str, str] = {}
     observations: list[Observation] = []
-    files = workspace_files(folder)
-    for path in files:
+    unknown_kind = False  # a file that may have been meant as the workspace file
+    for path in workspace_files(folder):
         name = str(path)
         reader = Reader(name, problems)
         try:
-            doc = read_document(path.read_bytes(), is_json=path.suffix == ".json")
+            doc = read_file(path)
         except ReadError as exc:
             problems.append(Problem(name, exc.line, exc.column, exc.message))
+            unknown_kind = True
             continue
         except OSError as exc:
             problems.append(Problem(name, 1, 1, f"cannot read the file: {exc.strerror}"))
+            unknown_kind = True
             continue
         kind = _header(reader, doc)
-        if kind == "workspace":
+        if kind is None:
+            unknown_kind = True
+        elif kind == "workspace":
             if joint is not None:
-                reader.error(doc.pos, f"a second workspace file; {joint_file} is the first")
+                reader.error(doc.pos, "a second workspace file; a folder holds one, and "
+                             f"{Path(joint_file).name} is the first")
                 continue
             joint, joint_file = read_workspace(reader, doc, refs), name
         elif kind == "plan":
             plan = read_plan(reader, doc, refs, locator, pending)
-            if plan is not None:
-                plans.append(plan)
-        elif kind == "observations":
+            if plan is None:
+                continue
+            if plan.id in plan_files:
+                problems.append(locator.problem(
+                    ("plan", plan.id), f"the plan id {plan.id!r} is already used by "
+                    f"{Path(plan_files[plan.id]).name}; give each plan its own id"))
+                continue
+            plan_files[plan.id] = name
+            plans.append(plan)
+        else:
             observations.extend(read_observations(reader, doc, refs))
     if joint is None:
-        if not any(p.file == str(f) for p in problems for f in files):
+        if not unknown_kind:
             problems.append(Problem(str(folder), 1, 1, "no workspace file: one file must "
                                     "start with `jointplan: 1` and `kind: workspace`"))
         raise InvalidWorkspace(problems)
-    _check_joint(joint, joint_file or "", problems)
-    _check_plans(plans, locator, problems)
-    _check_refs(joint, plans, refs, problems)
+    _check_joint(joint, joint_file, problems)
+    _check_refs(joint, refs, problems)
     workspace = Workspace(joint["id"], joint["title"], tuple(joint["partners"]),
                           tuple(joint["areas"]), tuple(joint["resources"]),
                           tuple(joint["scenarios"]), tuple(joint["indicators"]),
                           tuple(plans), tuple(observations))
-    _check_pending(workspace, pending, problems)
-    if not problems:
-        _check_cycles(workspace, locator, problems)
+    _check_pending(workspace, locator, pending, problems)
+    _check_cycles(workspace, locator, problems)
     if problems:
         raise InvalidWorkspace(problems)
     return Loaded(workspace, locator)
 
 
 def _header(r: Reader, doc: Any) -> str | None:
+    """The file's kind, or None with the problem recorded."""
+    if doc is None:
+        r.error((1, 1), "the file is empty; it must start with `jointplan: 1` and `kind:`")
+        return None
     if not isinstance(doc, YMap):
-        r.error(getattr(doc, "pos", (1, 1)),
-                "a file must be a mapping that starts with `jointplan: 1` and `kind:`")
+        r.error(getattr(doc, "pos", (1, 1)), "a file must be a mapping of keys to values "
+                "that starts with `jointplan: 1` and `kind:`; this one is "
+                + ("a list" if isinstance(doc, list) else f"the single value {shown(doc)}"))
         return None
     if "jointplan" not in doc:
-        r.error(doc.pos, "missing `jointplan: 1` (the format version)")
+        r.error(doc.pos, "missing `jointplan: 1` (the format version) at the top of the file")
         return None
-    if doc["jointplan"] != 1 or isinstance(doc["jointplan"], bool):
-        r.error(doc.valpos["jointplan"], f"format version {doc['jointplan']!r} is not "
-                "supported; this is version 1 (`jointplan: 1`)")
+    version = doc["jointplan"]
+    if version.__class__ is not int or version != 1:
+        r.error(doc.valpos["jointplan"], "`jointplan` is the format version, the number 1; "
+                f"got {shown(version)} (this reader reads version 1)")
         return None
     kind = doc.get("kind")
+    if kind is None and "kind" not in doc:
+        r.error(doc.pos, "missing `kind:` (workspace, plan or observations)")
+        return None
     if kind not in ("workspace", "plan", "observations"):
-        r.error(doc.valpos.get("kind", doc.pos), f"`kind` must be workspace, plan or "
-                f"observations; got {kind!r}")
+        r.error(doc.valpos["kind"], "`kind` must be workspace, plan or observations; got "
+                + shown(kind))
         return None
     return str(kind)
 
 
 def _check_joint(joint: dict[str, Any], file: str, problems: list[Problem]) -> None:
+    """The scenarios form a tree with priors that sum to 1; indicators cover the top."""
     scenarios = {s.id: s for s in joint["scenarios"]}
+    in_cycle: set[str] = set()
     for s in joint["scenarios"]:  # the parent chain must end at the top
-        seen = {s.id}
+        chain = [s.id]
         parent = s.parent
-        while parent is not None and parent in scenarios:
-            if parent in seen:
-                line, col = joint["scenario_pos"][s.id]
-                problems.append(Problem(file, line, col, f"scenario {s.id!r} is its own "
-                                        "ancestor; the scenarios must form a tree"))
+        while parent is not None and parent in scenarios and parent not in in_cycle:
+            if parent in chain:
+                cycle = chain[chain.index(parent):]
+                in_cycle.update(cycle)
+                line, col = joint["parent_pos"][chain[-1]]
+                if len(cycle) == 1:
+                    message = (f"scenario {s.id!r} names itself as its parent; a top-level "
+                               "scenario has no `parent`")
+                else:
+                    message = ("scenario parents form a cycle: " + " -> ".join(cycle + [parent])
+                               + " (each arrow points to a parent); the scenarios must form "
+                               "a tree")
+                problems.append(Problem(file, line, col, message))
                 break
-            seen.add(parent)
+            chain.append(parent)
             parent = scenarios[parent].parent
     groups: dict[str | None, list[Any]] = {}
     for s in joint["scenarios"]:
         groups.setdefault(s.parent, []).append(s)
     for parent, group in groups.items():
-        if parent is not None and parent not in scenarios:
+        if parent is not None and (parent not in scenarios or parent in in_cycle):
             continue
+        if any(s.id in joint["bad_priors"] for s in group):
+            continue  # already reported
         total = sum(s.prior for s in group)
         if abs(total - 1) > PRIOR_TOLERANCE:
             line, col = joint["prior_pos"][group[0].id]
@@ -153,25 +186,18 @@ def _check_joint(joint: dict[str, Any], file: str, problems: list[Problem]) -> N
                                     + f") sum to {total:g}; they must sum to 1"))
     top = [s.id for s in joint["scenarios"] if s.parent is None]
     for ind in joint["indicators"]:
-        missing = [s for s in top if s not in ind.likelihood]
+        if ind.id not in joint["indicator_pos"]:
+            continue  # its likelihood is wrong and already reported
+        missing = [s for s in top if s not in joint["indicator_named"][ind.id]]
         if missing:
             line, col = joint["indicator_pos"][ind.id]
             problems.append(Problem(file, line, col, f"indicator {ind.id!r}: likelihood must "
-                                    "name every top-level scenario; missing "
+                                    "name every top-level scenario; add "
                                     + ", ".join(missing)))
 
 
-def _check_plans(plans: list[Plan], locator: Locator, problems: list[Problem]) -> None:
-    seen: dict[str, Plan] = {}
-    for plan in plans:
-        if plan.id in seen:
-            problems.append(locator.problem(("plan", plan.id),
-                                            f"the plan id {plan.id!r} is used by two files"))
-        seen[plan.id] = plan
-
-
-def _check_refs(joint: dict[str, Any], plans: list[Plan], refs: Refs,
-                problems: list[Problem]) -> None:
+def _check_refs(joint: dict[str, Any], refs: Refs, problems: list[Problem]) -> None:
+    """Every partner, scenario, resource, area and indicator named exists in the workspace."""
     known = {
         "partner": {p.code for p in joint["partners"]},
         "scenario": {s.id for s in joint["scenarios"]},
@@ -182,13 +208,23 @@ def _check_refs(joint: dict[str, Any], plans: list[Plan], refs: Refs,
     for kind, target, file, pos, what in refs.items:
         if target not in known[kind]:
             names = sorted(known[kind])
-            listed = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            close = difflib.get_close_matches(target, names, n=1)
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            else:
+                hint = "known: " + (", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+                                    if names else "none")
             problems.append(Problem(file, pos[0], pos[1], f"{what}: no {kind} {target!r} in "
-                                    f"the workspace (known: {listed or 'none'})"))
+                                    f"the workspace; {hint}"))
 
 
-def _check_pending(ws: Workspace, pending: list[tuple[str, Any]],
+def _check_pending(ws: Workspace, locator: Locator, pending: list[tuple[str, Any]],
                    problems: list[Problem]) -> None:
+    """`after` names a task and `answers` an expectation addressed to the provision's owner.
+
+    A task or expectation that was written but could not be read is left out of
+    the model with its own problem; a reference to it is not reported again.
+    """
     plans = {p.id: p for p in ws.plans}
     tasks = {p.id: {t.id for t in p.tasks} for p in ws.plans}
     for kind, data in pending:
@@ -196,19 +232,23 @@ def _check_pending(ws: Workspace, pending: list[tuple[str, Any]],
             pid, tid, ref, file, pos = data
             other, _, name = ref.rpartition("/")
             other = other or pid
-            if other not in tasks or name not in tasks[other]:
+            if other == pid and name == tid:
+                problems.append(Problem(file, pos[0], pos[1], f"task {tid!r} cannot come "
+                                        "after itself; remove it from its `after`"))
+            elif other not in tasks or name not in tasks[other]:
+                if ("task", other, name) in locator.places:
+                    continue
+                # The same words as for a task the owner may not see (sharing.references).
                 problems.append(Problem(file, pos[0], pos[1], f"task {tid!r}: after {ref!r}: "
                                         "no such task"))
-            elif other == pid and name == tid:
-                problems.append(Problem(file, pos[0], pos[1], f"task {tid!r} cannot come "
-                                        "after itself"))
         else:
             pid, owner, vid, to, (eplan, eid), file, pos = data
             target = plans.get(eplan)
             exp = next((e for e in target.expects if e.id == eid), None) if target else None
             if exp is None:
-                problems.append(Problem(file, pos[0], pos[1], f"provision {vid!r}: answers "
-                                        f"'{eplan}/{eid}': no such expectation"))
+                if ("expectation", eplan, eid) not in locator.places:
+                    problems.append(Problem(file, pos[0], pos[1], f"provision {vid!r}: answers "
+                                            f"'{eplan}/{eid}': no such expectation"))
             elif target is not None and (target.owner != to or exp.from_ != owner):
                 problems.append(Problem(file, pos[0], pos[1], f"provision {vid!r}: answers "
                                         f"'{eplan}/{eid}', an expectation of "
@@ -238,15 +278,16 @@ def _check_cycles(ws: Workspace, locator: Locator, problems: list[Problem]) -> N
                 continue
             stack[-1] = (node, i + 1)
             nxt, index = edges[node][i]
+            if nxt == node or nxt not in edges:
+                continue  # reported by _check_pending
             if state.get(nxt) == 1:
                 path = [n for n, _ in stack]
                 cycle = path[path.index(nxt):] + [nxt]
                 plan_id, task_id = node.split("/")
                 problems.append(locator.problem(
                     ("after", plan_id, task_id, str(index)),
-                    "dependency cycle: " + " -> ".join(reversed(cycle))
-                    + " (each task waits for the one after it in this list to finish)"
-                    if False else "dependency cycle: " + " after ".join(cycle)))
+                    "dependency cycle: " + " after ".join(cycle)
+                    + "; a task cannot wait for itself, so remove one of these `after` entries"))
             elif nxt not in state:
                 state[nxt] = 1
                 stack.append((nxt, 0))

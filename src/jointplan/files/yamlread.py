@@ -10,7 +10,9 @@ scalars are resolved by the YAML 1.2 core schema (``NO`` stays a string).
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -65,6 +67,8 @@ class ReadError(Exception):
         self.line, self.column, self.message = line, column, message
 
 
+_TOO_DEEP = (f"nesting deeper than {MAX_DEPTH} levels; nothing in the format nests more "
+             "than a few, so flatten the data")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True,
           "false": False, "False": False, "FALSE": False}
@@ -111,17 +115,33 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         head = data[: exc.start]
         line = head.count(b"\n") + 1
-        column = len(head) - (head.rfind(b"\n") + 1) + 1
+        # Columns count characters, as libyaml's do; the line up to the bad byte is valid.
+        column = len(head[head.rfind(b"\n") + 1:].decode("utf-8")) + 1
         raise ReadError(line, column, "the file is not UTF-8 text "
                         f"(byte 0x{data[exc.start]:02x}); save it as UTF-8") from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def read_file(path: Path) -> Any:
+    """The single document in the file at ``path``; ReadError (or OSError) when it cannot be.
+
+    The size is checked before reading, so an oversized file costs no memory.
+    """
+    with path.open("rb") as stream:
+        _check_size(os.fstat(stream.fileno()).st_size)
+        data = stream.read(MAX_FILE_BYTES + 1)
+    return read_document(data, is_json=path.suffix == ".json")
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise ReadError(1, 1, f"the file is {size:,} bytes; the limit is "
+                        f"{MAX_FILE_BYTES:,}. Split it into several files")
+
+
 def read_document(data: bytes, *, is_json: bool = False) -> Any:
     """The single document in ``data`` as YMap/YList/scalars; ReadError when it cannot be."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ReadError(1, 1, f"the file is {len(data):,} bytes; the limit is "
-                        f"{MAX_FILE_BYTES:,}. Split it into several files")
+    _check_size(len(data))
     text = decode(data)
     if is_json:
         _check_json(text)
@@ -130,21 +150,22 @@ def read_document(data: bytes, *, is_json: bool = False) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ReadError(line, column, f"not valid YAML: {exc.problem or exc.context}") from None
+        problem = exc.problem or exc.context or ""
+        if "nesting depth" in problem:  # libyaml's own bound, met while scanning ahead
+            raise ReadError(line, column, _TOO_DEEP) from None
+        raise ReadError(line, column, f"not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports marks for all it finds
         raise ReadError(1, 1, f"not valid YAML: {exc}") from None
 
 
 def _check_json(text: str) -> None:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        return dict(pairs)
-
+    """Refuse what is not JSON; the YAML pass then builds it, locating duplicate keys."""
     try:
-        json.loads(text, object_pairs_hook=no_duplicates)
+        json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReadError(exc.lineno, exc.colno, f"not valid JSON: {exc.msg}") from None
     except RecursionError:
-        raise ReadError(1, 1, "nesting is too deep") from None
+        pass  # the YAML pass locates where the nesting passes the limit
 
 
 def _pos(event: Any) -> Pos:
@@ -165,7 +186,7 @@ def _build(text: str) -> Any:  # noqa: C901 - one loop over the event stream rea
         root: Any = _NO_KEY
         documents = 0
         while True:
-            event = get()
+            event: Any = get()
             cls = event.__class__
             if cls is ScalarEvent:
                 count += 1
@@ -185,7 +206,7 @@ def _build(text: str) -> Any:  # noqa: C901 - one loop over the event stream rea
                     raise ReadError(*_pos(event), f"the tag {event.tag} is not allowed; "
                                     "remove it (files hold plain data only)")
                 if len(stack) >= MAX_DEPTH:
-                    raise ReadError(*_pos(event), f"nesting deeper than {MAX_DEPTH} levels")
+                    raise ReadError(*_pos(event), _TOO_DEEP)
                 container = YMap(_pos(event)) if cls is MappingStartEvent else YList(_pos(event))
                 _attach(stack, keys, container, _pos(event))
                 stack.append(container)
