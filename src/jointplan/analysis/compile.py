@@ -73,7 +73,9 @@ def compile_workspace(ws: Workspace) -> Compiled:
             index_col.append(j)
             prov_col.append(False)
             start_col.append(t.start)
-            end_col.append(t.start + t.duration.likely)
+            # A received copy that lacks the start or duration cannot place the task.
+            placed = not t.withheld or not {"start", "duration"}.intersection(t.withheld)
+            end_col.append(t.start + t.duration.likely if placed else t.start)
             area_col.append(areas[t.area] if t.area is not None else -1)
             excl_col.append(t.exclusive)
             for rid, q in t.uses.items():

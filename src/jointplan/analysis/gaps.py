@@ -84,6 +84,8 @@ def find_gaps(ws: Workspace, leaf: str, active: list[Plan]) -> list[Gap]:
     offered: dict[tuple[str, str], list[tuple[Plan, Provision]]] = defaultdict(list)
     for plan in active:
         for v in plan.provides:
+            if "window" in v.withheld:  # a received copy that cannot place it
+                continue
             if v.answers is not None:
                 linked[v.answers].append((plan, v))
             else:
@@ -91,6 +93,8 @@ def find_gaps(ws: Workspace, leaf: str, active: list[Plan]) -> list[Gap]:
     gaps = []
     for plan in active:
         for e in plan.expects:
+            if "window" in e.withheld:
+                continue
             provisions = answering(e, plan, linked.get(f"{plan.id}/{e.id}", []),
                                    offered.get((e.from_, plan.owner), []))
             for kind in gap_kinds(e, provisions):

@@ -9,6 +9,7 @@ from typing import Any
 from ..model import (
     Area,
     Commitment,
+    Duration,
     Expectation,
     Indicator,
     Objective,
@@ -251,7 +252,7 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
         w = f"objective {oid!r}"
         objectives.append(Objective(oid, r.get(of, "title", r.text, w, ""),
                                     r.get(of, "by", r.time, w, 0), _share(r, of, refs, w),
-                                    _withhold(r, of, refs, "objective", w)))
+                                    _withhold(r, of, refs, "objective", w), r.withheld(of)))
     objective_ids = {o.id for o in objectives}
 
     tasks = []
@@ -262,10 +263,13 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
         except Skip:
             continue
         w = f"task {tid!r}"
-        start = r.get(tf, "start", r.time, w)
-        duration = r.get(tf, "duration", r.duration3, w)
+        received = r.withheld(tf)
+        start = r.get(tf, "start", r.time, w, 0 if "start" in received else None)
+        duration = r.get(tf, "duration", r.duration3, w,
+                         Duration.fixed(0) if "duration" in received else None)
         flex = r.get(tf, "flex", r.window, w)
-        if flex is not None and start is not None and not flex[0] <= start <= flex[1]:
+        if (flex is not None and start is not None and "start" not in received
+                and not flex[0] <= start <= flex[1]):
             r.error(tf["flex"][1], f"{w}: 'flex' [{format_time(flex[0])}, "
                     f"{format_time(flex[1])}] must hold the start {format_time(start)}; "
                     "widen the window or move the start into it")
@@ -290,7 +294,7 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
             r.get(tf, "commitment", r.enum(Commitment), w, Commitment.PLANNED),
             tuple(o for o, _ in serves), r.get(tf, "phase", r.text, w),
             r.get(tf, "unit", r.text, w), _share(r, tf, refs, w),
-            _withhold(r, tf, refs, "task", w)))
+            _withhold(r, tf, refs, "task", w), received))
 
     expects = []
     for item, pos in _list(r, f, "expects"):
@@ -303,13 +307,15 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
         frm = r.get(ef, "from", r.code, w, "")
         if frm:
             refs.add("partner", frm, r.file, ef["from"][1], f"{w}: from")
-        window = r.get(ef, "window", r.window, w)
+        window = r.get(ef, "window", r.window, w,
+                       (0, 0) if "window" in r.withheld(ef) else None)
         loc.put(("expectation", pid, eid), r.file, pos)
         if window is None:
             continue
         expects.append(Expectation(eid, frm, r.get(ef, "what", r.text, w, ""), window,
                                    _uses(r, ef, refs, w), _share(r, ef, refs, w),
-                                   _withhold(r, ef, refs, "expectation", w, frm)))
+                                   _withhold(r, ef, refs, "expectation", w, frm),
+                                   r.withheld(ef)))
 
     provides = []
     for item, pos in _list(r, f, "provides"):
@@ -322,7 +328,8 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
         to = r.get(vf, "to", r.code, w, "")
         if to:
             refs.add("partner", to, r.file, vf["to"][1], f"{w}: to")
-        window = r.get(vf, "window", r.window, w)
+        window = r.get(vf, "window", r.window, w,
+                       (0, 0) if "window" in r.withheld(vf) else None)
         answers = r.get(vf, "answers", r.ref, w)
         if answers is not None:
             pending.append(("answers", (pid, owner, vid, to, answers, r.file, vf["answers"][1])))
@@ -332,13 +339,14 @@ def read_plan(r: Reader, doc: Any, refs: Refs, loc: Locator,
                                   _uses(r, vf, refs, w),
                                   "/".join(answers) if answers else None,
                                   _share(r, vf, refs, w),
-                                  _withhold(r, vf, refs, "provision", w, to)))
+                                  _withhold(r, vf, refs, "provision", w, to),
+                                  r.withheld(vf)))
 
     extensions = {k: v for k, v in doc.items() if isinstance(k, str) and k.startswith("x-")}
     return Plan(pid, owner, r.get(f, "title", r.text, what, ""),
                 tuple(s for s, _ in scenarios), _share(r, f, refs, what),
                 r.get(f, "tlp", r.enum(Tlp), what, Tlp.AMBER), tuple(objectives),
-                tuple(tasks), tuple(expects), tuple(provides), extensions)
+                tuple(tasks), tuple(expects), tuple(provides), extensions, r.withheld(f))
 
 
 # -- observations ------------------------------------------------------------

@@ -14,7 +14,7 @@ import shapely
 from shapely.validation import explain_validity
 
 from ..model import Commitment, Duration, TimecodeError, Tlp, parse_duration, parse_time
-from .fields import CODE, OBJECTS, SLUG
+from .fields import CODE, OBJECTS, RECEIVABLE, SLUG
 from .problems import Problem
 from .yamlread import Pos, YList, YMap
 
@@ -64,10 +64,36 @@ class Reader:
                 hint = f"; did you mean {close[0]!r}?" if close else (
                     f"; the keys of {what} are " + ", ".join(spec))
                 self.error(node.keypos[key], f"unknown key {key!r} in {what}{hint}")
+        absent = self._withheld(node, kind, what) if "withheld" in out else ()
         for key, f in spec.items():
-            if f.required and key not in out:
+            if f.required and key not in out and key not in absent:
                 self.error(node.pos, f"{what} is missing the required key {key!r}")
         return out
+
+    def _withheld(self, node: YMap, kind: str, what: str) -> tuple[str, ...]:
+        """The fields a received copy says it leaves out; each must be one it may."""
+        value, pos = node["withheld"], node.valpos["withheld"]
+        allowed = RECEIVABLE.get(kind, ())
+        names = []
+        for name, npos in self.items(value, pos, f"{what}: 'withheld'") if isinstance(
+                value, YList) else []:
+            if name not in allowed:
+                self.error(npos, f"{what}: 'withheld' cannot name {shown(name)}; it may name "
+                           + ", ".join(allowed))
+            elif name in node and name not in ("after", "serves", "answers"):
+                # A reference list may be given in part: those the receiver may not see
+                # were dropped. Any other field is either sent or withheld.
+                self.error(npos, f"{what}: {name!r} is listed under 'withheld' but given")
+            else:
+                names.append(name)
+        if not isinstance(value, YList):
+            self.error(pos, f"{what}: 'withheld' must be a list of field names")
+        return tuple(names)
+
+    def withheld(self, f: dict[str, tuple[Any, Pos]]) -> tuple[str, ...]:
+        """The `withheld` list of an object already checked by `fields`."""
+        value = f.get("withheld", (None, None))[0]
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, YList) else ()
 
     def items(self, value: Any, pos: Pos, what: str) -> list[tuple[Any, Pos]]:
         if not isinstance(value, YList):

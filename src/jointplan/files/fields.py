@@ -67,9 +67,12 @@ OBJECTS: dict[str, dict[str, Field]] = {
         "tasks": _opt("list:task"),
         "expects": _opt("list:expectation"),
         "provides": _opt("list:provision"),
+        "withheld": _opt("fieldnames", "in a received copy: title and scenarios left out "
+                         "when only items addressed to the receiver were shared"),
     },
     "objective": {"id": _req("slug"), "title": _req("text"), "by": _req("time"),
-                  "share": _opt("share"), "withhold": _opt("withhold")},
+                  "share": _opt("share"), "withhold": _opt("withhold"),
+                  "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
     "task": {
         "id": _req("slug"),
         "title": _req("text"),
@@ -86,24 +89,30 @@ OBJECTS: dict[str, dict[str, Field]] = {
         "unit": _opt("text"),
         "share": _opt("share"),
         "withhold": _opt("withhold"),
+        "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver"),
     },
     "expectation": {"id": _req("slug"), "from": _req("code"), "what": _req("text"),
                     "uses": _opt("uses"), "window": _req("window"),
-                    "share": _opt("share"), "withhold": _opt("withhold")},
+                    "share": _opt("share"), "withhold": _opt("withhold"),
+                    "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
     "provision": {"id": _req("slug"), "to": _req("code"), "what": _req("text"),
                   "uses": _opt("uses"), "window": _req("window"),
                   "answers": _opt("ref", "PLAN/EXPECTATION"),
-                  "share": _opt("share"), "withhold": _opt("withhold")},
+                  "share": _opt("share"), "withhold": _opt("withhold"),
+                  "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
     "observations": {**HEADER, "observations": _req("list:observation")},
     "observation": {"indicator": _req("slug"), "at": _req("timestamp"), "seen": _req("flag"),
                     "by": _req("code"), "share": _opt("share")},
 }
 
 WITHHOLDABLE = {
-    kind: tuple(k for k in OBJECTS[kind] if k not in ("id", "share", "withhold"))
+    kind: tuple(k for k in OBJECTS[kind] if k not in ("id", "share", "withhold", "withheld"))
     for kind in ("objective", "task", "expectation", "provision")
 }
 """Fields that ``withhold`` may name, per object kind."""
+
+RECEIVABLE = {**WITHHOLDABLE, "plan": ("title", "scenarios")}
+"""Fields a received copy may leave out (listing them under ``withheld``), per kind."""
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 CODE = r"^[A-Z]{2,8}$"
@@ -131,6 +140,7 @@ def json_schema() -> dict[str, Any]:
     """The format as a JSON Schema (draft 2020-12), for editors and other tools."""
     defs: dict[str, Any] = {name: dict(body) for name, body in _DEFS.items()}
     defs["slugs"] = {"type": "array", "items": {"$ref": "#/$defs/slug"}}
+    defs["fieldnames"] = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
     defs["taskrefs"] = {"type": "array", "items": {"type": "string", "pattern":
                         r"^([a-z0-9][a-z0-9-]*/)?[a-z0-9][a-z0-9-]*$"}}
     defs["window"] = {"type": "array", "items": {"$ref": "#/$defs/time"},

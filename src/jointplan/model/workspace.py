@@ -87,6 +87,8 @@ class Objective:
     by: int
     share: Share = None
     withhold: Withhold = field(default_factory=_empty)
+    withheld: tuple[str, ...] = ()
+    """Fields absent from a received copy (written by an export), as the sender listed them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class Task:
     unit: str | None = None
     share: Share = None
     withhold: Withhold = field(default_factory=_empty)
+    withheld: tuple[str, ...] = ()
+    """Fields absent from a received copy (written by an export), as the sender listed them."""
 
     @property
     def end(self) -> int:
@@ -123,6 +127,8 @@ class Expectation:
     uses: Mapping[str, int] = field(default_factory=_empty)
     share: Share = None
     withhold: Withhold = field(default_factory=_empty)
+    withheld: tuple[str, ...] = ()
+    """Fields absent from a received copy (written by an export), as the sender listed them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,8 @@ class Provision:
     """``PLAN/EXPECTATION`` this provision answers."""
     share: Share = None
     withhold: Withhold = field(default_factory=_empty)
+    withheld: tuple[str, ...] = ()
+    """Fields absent from a received copy (written by an export), as the sender listed them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +159,8 @@ class Plan:
     expects: tuple[Expectation, ...] = ()
     provides: tuple[Provision, ...] = ()
     extensions: Mapping[str, Any] = field(default_factory=_empty)
+    withheld: tuple[str, ...] = ()
+    """Plan fields absent from a received copy: only items addressed to the receiver."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
 from ..services.accounts import Actor
 from ..sharing import Rules
+from ..sharing.view import export_files as view_files
 from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
@@ -346,7 +347,10 @@ def _field(message: str) -> str:
 
 
 def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
-    """The partner's view as files, with the most restrictive TLP of what they hold."""
+    """The partner's view as plan files, with the most restrictive TLP of what they hold.
+
+    Reading the files back and viewing them as the partner gives the same view.
+    """
     view = workspace_view(hub, session, actor)
     ranks = ["clear", "green", "amber", "amber+strict", "red"]
     tlps = [p.get("tlp", "amber") for p in view["plans"] if "owner" in p]
@@ -360,4 +364,6 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
         audit.append(s, action="export", subject=f"partner:{actor.partner}",
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
                      detail={"plans": [p["id"] for p in view["plans"]], "tlp": tlp})
-    return {"tlp": tlp, "view": view}
+    files = view_files(hub.current(session).workspace, actor.partner)
+    return {"tlp": tlp, "files": {name: f"# TLP:{tlp.upper()}\n" + yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True) for name, doc in files.items()}}

@@ -25,6 +25,7 @@ from ..model import (
 from .rules import Item, Rules
 
 Doc = dict[str, Any]
+REFERENCES = ("after", "serves", "answers")
 
 
 def _share(share: Any) -> Any:
@@ -93,14 +94,21 @@ class _PlanView:
 
     def item(self, plan: Plan, item: Item) -> Doc:
         out = _fields(item)
+        for name in item.withheld:  # a received copy: these were never sent
+            if name not in REFERENCES:  # (reference lists may have been sent in part)
+                out.pop(name, None)
         if self.owns(plan):
             if item.share is not None:
                 out["share"] = _share(item.share)
             if item.withhold:
                 out["withhold"] = {k: sorted(v) for k, v in item.withhold.items()}
+            if item.withheld:
+                out["withheld"] = list(item.withheld)
             return out
-        withheld = list(self.rules.withheld(self.viewer, plan, item))
-        for name in withheld:
+        withheld = [*item.withheld,
+                    *(f for f in self.rules.withheld(self.viewer, plan, item)
+                      if f not in item.withheld)]
+        for name in self.rules.withheld(self.viewer, plan, item):
             out.pop(name, None)
         dropped = self._drop_references(plan, item, out)
         withheld.extend(f for f in dropped if f not in withheld)
@@ -150,9 +158,13 @@ class _PlanView:
             return {"id": plan.id, **parts} if parts else None
         out: Doc = {"id": plan.id, "owner": plan.owner, "title": plan.title,
                     "scenarios": list(plan.scenarios)}
+        for name in plan.withheld:
+            del out[name]
         if self.owns(plan) and plan.share is not None:
             out["share"] = _share(plan.share)
         out["tlp"] = plan.tlp.value
+        if plan.withheld:
+            out["withheld"] = list(plan.withheld)
         if self.owns(plan):
             out.update(plan.extensions)
         out.update(parts)
@@ -173,6 +185,49 @@ def _observation(obs: Observation, owner_view: bool) -> Doc:
     if owner_view and obs.share is not None:
         out["share"] = _share(obs.share)
     return out
+
+
+def export_files(ws: Workspace, viewer: str, rules: Rules | None = None) -> dict[str, Doc]:
+    """The workspace as ``viewer`` receives it, as plan files: reading them back and viewing
+    them as ``viewer`` gives the same view.
+
+    Other partners' plans are shared with all in the copy (it is the receiver's);
+    fields it may not see are absent and listed under ``withheld``; a plan it
+    sees only through items addressed to it keeps its id and owner and lists
+    its title and scenarios as withheld.
+    """
+    rules = rules or Rules(ws)
+    view = view_for(ws, viewer, rules)
+    owners = {p.id: p.owner for p in ws.plans}
+    joint: Doc = {"jointplan": 1, "kind": "workspace", "id": view["id"], "title": view["title"],
+                  "partners": view["partners"], "areas": view["areas"],
+                  "resources": view["resources"], "scenarios": view["scenarios"]}
+    indicators = []
+    for ind in view["indicators"]:
+        if ind["owner"] != viewer:
+            ind = {**ind, "share": [viewer]}
+        indicators.append(ind)
+    if indicators:
+        joint["indicators"] = indicators
+    files: dict[str, Doc] = {"workspace.yaml": joint}
+    for plan in view["plans"]:
+        doc: Doc = {"jointplan": 1, "kind": "plan"}
+        if "owner" in plan:
+            doc.update(plan)
+            if plan["owner"] != viewer:
+                # The copy is the receiver's: what it holds may refer across it freely.
+                doc["share"] = "all"
+        else:
+            doc.update({"id": plan["id"], "owner": owners[plan["id"]],
+                        "withheld": ["title", "scenarios"]})
+            doc.update({k: v for k, v in plan.items() if k != "id"})
+        files[f"{plan['id']}.yaml"] = doc
+    observations = [o if o["by"] == viewer else {**o, "share": [viewer]}
+                    for o in view["observations"]]
+    if observations:
+        files["observations.yaml"] = {"jointplan": 1, "kind": "observations",
+                                      "observations": observations}
+    return files
 
 
 def view_for(ws: Workspace, viewer: str | None, rules: Rules | None = None) -> Doc:
