@@ -175,14 +175,30 @@ def _server_sets_by(problem: Problem) -> bool:
     return problem.message == "an observation is missing the required key 'by'"
 
 
+_ANSWERS = re.compile(r"(provision '[^']*': answers '([^'/]*)/([^']*)'), an expectation of ")
+
+
 def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
-    """A cycle's path names only the tasks the importer may see."""
+    """Problems name only what the importer may see.
+
+    A cycle's path hides the tasks it may not see; an `answers` naming an
+    expectation it may not see reads like one that does not exist.
+    """
+    rules = Rules(current.workspace)
+    answers = _ANSWERS.match(problem.message)
+    if answers is not None:
+        plan = next((p for p in current.workspace.plans if p.id == answers.group(2)), None)
+        exp = next((e for e in plan.expects if e.id == answers.group(3)), None) if plan else None
+        if exp is None or not rules.sees(actor.partner, plan, exp):
+            return Problem(problem.file, problem.line, problem.column,
+                           f"{answers.group(1)}: no such expectation")
+        return problem
     prefix = "dependency cycle: "
     if not problem.message.startswith(prefix):
         return problem
-    rules = Rules(current.workspace)
     plans = {p.id: p for p in current.workspace.plans}
-    names = problem.message[len(prefix):].split(" after ")
+    path, sep, rest = problem.message[len(prefix):].partition(";")
+    names = path.split(" after ")
     shown = []
     for name in names:
         pid, _, tid = name.partition("/")
@@ -193,7 +209,8 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
             shown.append(name)
         else:
             shown.append("(a task you may not see)")
-    return Problem(problem.file, problem.line, problem.column, prefix + " after ".join(shown))
+    return Problem(problem.file, problem.line, problem.column,
+                   prefix + " after ".join(shown) + sep + rest)
 
 
 # -- reading plans --------------------------------------------------------------
