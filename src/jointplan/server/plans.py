@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
