@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .. import __version__
+from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..services.accounts import AccountError
@@ -26,6 +26,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.include_router(routes.router)
     app.include_router(auth.router)
+    web.install(app)
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:
@@ -48,7 +49,11 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.exception_handler(InvalidWorkspace)
     def _problems(_: Request, exc: Any) -> JSONResponse:
-        return JSONResponse({"detail": "the files are not valid; nothing was stored",
+        # `detail` keeps the 422 shape the schema declares (each problem names its file);
+        # `problems` carries the same located problems as the CLI's --json.
+        return JSONResponse({"detail": [{"loc": ["body", "files", p.file],
+                                         "msg": f"{p} (nothing was stored)",
+                                         "type": "value_error"} for p in exc.problems],
                              "problems": [p.as_json() for p in exc.problems]}, status_code=422)
 
     @app.exception_handler(RateLimited)

@@ -41,8 +41,10 @@ def current_actor(request: Request, hub: HubDep,
         raise HTTPException(401, "sign in or send a bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
     actor, csrf = found
+    request.state.csrf = csrf  # the pages put it in their forms
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        sent = request.headers.get(CSRF_HEADER) or request.state.__dict__.get("csrf_form", "")
+        # Starlette's State keeps attributes in its own dict, not in __dict__.
+        sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form", "")
         if not hmac.compare_digest(str(sent), csrf):
             raise HTTPException(403, "missing or wrong CSRF token")
     return actor

@@ -1,0 +1,265 @@
+"""Plan pages: the synchronisation matrix, one plan with its history, the owner's
+"preview as partner", and the owner's edits (a form or an uploaded file)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from ..api.deps import HubDep
+from ..files import InvalidWorkspace
+from ..model import TimecodeError, format_duration, format_time, parse_duration, parse_time
+from ..server import collab, plans
+from ..server.assemble import Source
+from ..server.hub import Forbidden, Hub, Invalid, NotFound
+from ..services.accounts import Actor
+from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, page
+from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
+from .svg import timeline
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Json = dict[str, Any]
+
+
+# -- the synchronisation matrix ---------------------------------------------------------
+
+
+@router.get("/plans")
+def plan_list(request: Request, hub: HubDep, actor: PageActor, scenario: str = "",
+              group: str = "partner") -> Response:
+    with hub.db.read() as session:
+        view = plans.workspace_view(hub, session, actor)
+    full = [p for p in view["plans"] if "owner" in p]
+    leaf_ids = leaves(view["scenarios"])
+
+    def active(plan: Json, leaf: str) -> bool:
+        return bool(set(plan["scenarios"]) & ancestors(view["scenarios"], leaf))
+
+    if scenario not in leaf_ids:
+        scenario = next((s for s in leaf_ids if any(active(p, s) for p in full)),
+                        leaf_ids[0] if leaf_ids else "")
+    group = group if group in ("partner", "phase") else "partner"
+    rows, markers = [], []
+    for plan in sorted((p for p in full if active(p, scenario)),
+                       key=lambda p: (p["owner"], p["id"])):
+        for row in plan_rows(plan, link=True):
+            if group == "partner":
+                rows.append(replace(row, group=f"{plan['owner']} · {plan['title']}"))
+            else:
+                rows.append(replace(row, label=f"{plan['owner']}: {row.label}"))
+        markers += plan_markers(plan, prefix=f"{plan['owner']}: ")
+    rows.sort(key=lambda r: r.group)
+    titles = {s["id"]: s["title"] for s in view["scenarios"]}
+    chart = timeline(rows, markers, title=f"Synchronisation matrix: {titles.get(scenario, '')}",
+                     desc="Tasks of every plan you may see that is active in this scenario, "
+                     f"from T0, grouped by {group}; objectives' deadlines are dashed lines. "
+                     "The table below holds the same figures.") if rows else None
+    return page(request, "plans.html", actor, section="plans", view=view, plans=view["plans"],
+                scenario=scenario, leaves=leaf_ids, titles=titles, group=group, chart=chart,
+                rows=rows, markers=markers)
+
+
+# -- one plan ---------------------------------------------------------------------------
+
+
+def _diff_lines(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        out.append((kind, line))
+    return out
+
+
+def preview_for(hub: Hub, session: Any, actor: Actor, plan: Json, partner: str) -> Json | None:
+    """What `partner` receives of the actor's own plan: the very use case it would call.
+
+    Only the owner previews, and only its own plan, which it sees in full; the
+    answer is what the sharing gate gives `partner` (None: nothing at all).
+    """
+    if plan.get("owner") != actor.partner or partner == actor.partner:
+        raise NotFound(plan["id"])
+    stand_in = Actor(user_id="", username="(preview)", partner=partner, role="viewer")
+    try:
+        return plans.plan_view(hub, session, stand_in, plan["id"])
+    except NotFound:
+        return None
+
+
+def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
+                 diff_from: str = "", diff_to: str = "") -> Json:
+    with hub.db.read() as session:
+        view = plans.workspace_view(hub, session, actor)
+        plan = find_plan(view, plan_id)
+        if plan is None:
+            raise NotFound(plan_id)
+        versions = list(reversed(plans.history(hub, session, actor, plan_id)))
+        diff_text, diff_error = "", ""
+        if not diff_from and not diff_to and len(versions) >= 2:
+            diff_from, diff_to = versions[1]["version"], versions[0]["version"]
+        if diff_from and diff_to:
+            try:
+                diff_text = plans.diff(hub, session, actor, plan_id, diff_from, diff_to)
+            except Invalid as exc:
+                diff_error = str(exc)
+        partners = [p["code"] for p in view["partners"]]
+        received: Json | None = None
+        if preview:
+            if preview not in partners:
+                raise NotFound(plan_id)
+            received = preview_for(hub, session, actor, plan, preview)
+        acks = collab.acknowledgements(hub, session, actor)
+    owns = plan.get("owner") == actor.partner
+    rows = plan_rows(plan)
+    chart = timeline(rows, plan_markers(plan), title=f"Timeline of {plan.get('title', plan_id)}",
+                     desc="Tasks from T0 grouped by phase, then the windows of expectations "
+                     "and provisions; objectives' deadlines are dashed lines. The tables "
+                     "below hold the same figures.") if rows else None
+    return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
+            "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
+            "owns": owns, "can_edit": owns and actor.can_plan, "partners": partners,
+            "preview": preview, "received": received, "chart": chart, "rows": rows,
+            "received_index": {k: {x["id"]: x for x in (received or {}).get(k, [])}
+                               for k in ("objectives", "tasks", "expects", "provides")},
+            "acknowledged": {a["expectation"] for a in acks},
+            "resources": {r["id"]: r["name"] for r in view["resources"]},
+            "areas": {a["id"]: a["name"] for a in view["areas"]},
+            "problems": [], "upload_text": [], "edit": {}, "section": "plans"}
+
+
+@router.get("/plans/{plan_id}")
+def plan_page(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
+              preview: str = "", to: str = "", edit: str = "") -> Response:
+    context = plan_context(hub, actor, plan_id, preview=preview, diff_to=to,
+                           diff_from=request.query_params.get("from", ""))
+    task = next((x for x in context["plan"].get("tasks", []) if x["id"] == edit), None)
+    if task is not None and context["can_edit"]:
+        duration = task["duration"]
+        three = isinstance(duration, dict)
+        context["edit"] = {"task": task["id"], "start": task["start"],
+                           "duration": duration["likely"] if three else duration,
+                           "min": duration["min"] if three else "",
+                           "max": duration["max"] if three else "", "reason": ""}
+    return page(request, "plan.html", actor, **context)
+
+
+def _again(request: Request, hub: Hub, actor: Actor, plan_id: str, **extra: Any) -> Response:
+    """The plan page once more, with what went wrong next to the form that caused it."""
+    context = plan_context(hub, actor, plan_id)
+    context.update(extra)
+    return page(request, "plan.html", actor, status=422, **context)
+
+
+@router.post("/plans/{plan_id}/status")
+def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
+                form: FormDep) -> Response:
+    status, reason = field(form, "status"), field(form, "reason")
+    try:
+        if not reason:
+            raise Invalid("reason", "say why the status changes")
+        plans.set_status(hub, actor, plan_id, status, reason)
+    except (Invalid, Forbidden) as exc:
+        return _again(request, hub, actor, plan_id, errors=[f"Status: {exc}"])
+    return done(f"/plans/{plan_id}", "status", "#history")
+
+
+def _owner_document(plan: Json) -> Json:
+    """The owner's view of its own plan as a plan file (the owner sees all it wrote)."""
+    doc = {"jointplan": 1, "kind": "plan"}
+    doc.update({k: copy.deepcopy(v) for k, v in plan.items() if k != "status"})
+    return doc
+
+
+@router.post("/plans/{plan_id}/tasks")
+def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
+              form: FormDep) -> Response:
+    """Change a task's start or duration: a new version, checked like an import."""
+    values = {k: field(form, k) for k in ("task", "start", "duration", "min", "max", "reason")}
+    errors: list[str] = []
+    with hub.db.read() as session:
+        plan = plans.plan_view(hub, session, actor, plan_id)
+    doc = _owner_document(plan)
+    task = next((x for x in doc.get("tasks", []) if x["id"] == values["task"]), None)
+    if task is None:
+        errors.append("Task: choose a task of this plan.")
+    try:
+        start = format_time(parse_time(values["start"]))
+    except TimecodeError as exc:
+        errors.append(f"Start: {exc}")
+    try:
+        likely = format_duration(parse_duration(values["duration"]))
+        low = format_duration(parse_duration(values["min"])) if values["min"] else None
+        high = format_duration(parse_duration(values["max"])) if values["max"] else None
+    except TimecodeError as exc:
+        errors.append(f"Duration: {exc}")
+    if (values["min"] == "") != (values["max"] == ""):
+        errors.append("Duration: give both min and max, or neither.")
+    if not errors and task is not None:
+        task["start"] = start
+        task["duration"] = {"likely": likely, "min": low, "max": high} if low else likely
+        reason = values["reason"] or f"changed {values['task']} on the plan page"
+        source = Source(f"{plan_id}.json", json.dumps(doc, indent=2).encode())
+        try:
+            plans.import_files(hub, actor, [source], reason=reason)
+            return done(f"/plans/{plan_id}", "edited", "#history")
+        except InvalidWorkspace as exc:
+            errors += [f"{p.file}:{p.line}:{p.column}: {p.message}" for p in exc.problems]
+        except (Invalid, Forbidden) as exc:
+            errors.append(str(exc))
+    return _again(request, hub, actor, plan_id, errors=errors, edit=values)
+
+
+@router.post("/plans/{plan_id}/upload")
+def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
+           form: FormDep) -> Response:
+    """Import a plan file (all or nothing); problems are shown at their lines."""
+    with hub.db.read() as session:
+        plans.plan_view(hub, session, actor, plan_id)
+    upload_ = form.get("file") if form is not None else None
+    if not isinstance(upload_, UploadFile) or not upload_.filename:
+        return _again(request, hub, actor, plan_id, errors=["Upload: choose a file."])
+    data = upload_.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _again(request, hub, actor, plan_id,
+                      errors=["Upload: the file is larger than 1 MB."])
+    name = upload_.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        result = plans.import_files(hub, actor, [Source(name, data)],
+                                    reason=field(form, "reason") or f"uploaded {name}")
+    except InvalidWorkspace as exc:
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        by_line: dict[int, list[str]] = {}
+        for p in exc.problems:
+            by_line.setdefault(p.line, []).append(f"column {p.column}: {p.message}")
+        return _again(request, hub, actor, plan_id,
+                      errors=[f"Upload: {len(exc.problems)} problem(s) in {name}; nothing "
+                              "was stored."],
+                      problems=[f"{p.file}:{p.line}:{p.column}: {p.message}"
+                                for p in exc.problems],
+                      upload_text=[(i, line, by_line.get(i, []))
+                                   for i, line in enumerate(lines, 1)][:2000])
+    except (Invalid, Forbidden) as exc:
+        return _again(request, hub, actor, plan_id, errors=[f"Upload: {exc}"])
+    target = plan_id if plan_id in result["plans"] or not result["plans"] else result["plans"][0]
+    return done(f"/plans/{target}", "imported", "#history")
+
+
+@router.post("/plans/{plan_id}/expectations/{expectation_id}/acknowledge")
+def acknowledge(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
+                expectation_id: str) -> Response:
+    collab.acknowledge(hub, actor, plan_id, expectation_id)
+    return done(f"/plans/{plan_id}", "acknowledged", f"#exp-{expectation_id}")

@@ -1,0 +1,365 @@
+"""The pages over plain HTTP: sign-in, what each partner is shown, 404 equivalence, CSRF."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+import pytest
+from sqlalchemy import select
+
+from jointplan.server import analysis, collab, plans
+from jointplan.services.accounts import Actor
+from jointplan.store.tables import User
+from jointplan.web.render import key_of
+
+from .conftest import PARTNERS, csrf_of, leaks, sign_in, username
+
+LINK = re.compile(r'href="(/[^"#]*)')
+
+
+def actor(pages, partner: str) -> Actor:
+    with pages.hub.db.read() as session:
+        user = session.scalar(select(User).where(User.username == username(partner)))
+        return Actor(user.id, user.username, user.partner, user.role)
+
+
+def head(pages) -> int:
+    with pages.hub.db.read() as session:
+        return pages.hub.head(session)
+
+
+def versions(pages, plan_id: str) -> int:
+    with pages.hub.db.read() as session:
+        return len(plans.history(pages.hub, session, actor(pages, "NOR"), plan_id))
+
+
+# -- signing in ---------------------------------------------------------------------
+
+
+def test_a_page_without_a_session_sends_the_browser_to_sign_in(pages):
+    answer = pages.client().get("/plans/nor-evacuation?preview=SOU")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/plans/nor-evacuation%3Fpreview%3DSOU"
+
+
+def test_signing_in_returns_to_the_page_asked_for(pages):
+    client = pages.client()
+    token = re.search(r'name="token" value="([^"]+)"', client.get("/signin").text).group(1)
+    answer = client.post("/signin", data={"username": "nor-planner", "password":
+                                          "correct horse battery", "token": token,
+                                          "next": "/plans/nor-evacuation"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/plans/nor-evacuation"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+def test_sign_in_never_sends_the_browser_off_site(pages, target):
+    client = pages.client()
+    token = re.search(r'name="token" value="([^"]+)"', client.get("/signin").text).group(1)
+    answer = client.post("/signin", data={"username": "nor-planner", "password":
+                                          "correct horse battery", "token": token,
+                                          "next": target})
+    assert answer.headers["location"] == "/"
+
+
+def test_a_wrong_password_is_refused_without_a_session(pages):
+    client = pages.client()
+    token = re.search(r'name="token" value="([^"]+)"', client.get("/signin").text).group(1)
+    answer = client.post("/signin", data={"username": "nor-planner", "password": "nope",
+                                          "token": token, "next": "/"})
+    assert answer.status_code == 401
+    assert "Wrong username or password" in answer.text
+    assert "jointplan_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_a_sign_in_form_from_another_site_is_refused(pages):
+    # No sign-in token (the cookie set with the form is SameSite=Strict).
+    answer = pages.client().post("/signin", data={"username": "nor-planner", "password":
+                                                  "correct horse battery", "next": "/"})
+    assert answer.status_code == 400
+    assert "jointplan_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_signing_in_through_the_form_gives_a_working_session(pages):
+    client = pages.client()
+    csrf = sign_in(client, "SOU")
+    assert csrf and client.get("/").status_code == 200
+
+
+def test_signing_out_ends_the_session(pages):
+    client = pages.client("NOR")
+    csrf = csrf_of(client.get("/").text)
+    assert client.post("/signout", data={"csrf": csrf}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+# -- what each partner is shown ------------------------------------------------------
+
+
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_no_page_a_partner_can_reach_shows_what_is_hidden_from_it(pages, partner):
+    """Follow every link from the dashboard; nothing hidden from the partner appears."""
+    client = pages.client(partner)
+    queue, seen, statuses = deque(["/"]), set(), {}
+    while queue:
+        path = queue.popleft()
+        if path in seen or path.startswith(("/static/", "/signout", "/api")):
+            continue
+        seen.add(path)
+        answer = client.get(path)
+        statuses[path] = answer.status_code
+        assert leaks(answer.text, partner) == [], path
+        queue.extend(LINK.findall(answer.text.replace("&amp;", "&")))
+    assert len(seen) > 25
+    broken = {p: s for p, s in statuses.items() if s != 200}
+    assert broken == {}
+
+
+def test_each_page_carries_the_security_headers(pages):
+    answer = pages.client("NOR").get("/")
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_the_pages_are_not_part_of_the_api_schema(pages):
+    paths = pages.client().get("/openapi.json").json()["paths"]
+    assert all(p.startswith(("/api/", "/auth/")) for p in paths)
+
+
+def test_the_owner_previews_what_a_partner_receives(pages):
+    text = pages.client("NOR").get("/plans/nor-evacuation?preview=RRA").text
+    preview = text.split('id="preview"', 1)[1].split("</section>", 1)[0]
+    assert "RRA sees the plan" in preview
+    # The assembly point's area is withheld from RRA; the crisis cell is not shared with it.
+    row = re.search(r"<tr><th scope=\"row\"><code>assembly-point</code>.*?</tr>", preview,
+                    re.S).group(0)
+    assert "withheld" in row and "aster-old-town" not in row
+    assert re.search(r"crisis-cell</code></th><td colspan=\"\d+\"><span class=\"badge "
+                     r"not-shared\">", preview)
+
+
+# -- an object the partner may not see answers like a missing one ----------------------
+
+
+@pytest.fixture
+def private(pages):
+    """A thread, a proposal and a decision between NOR and SOU only, and NOR's conflict."""
+    nor, sou = actor(pages, "NOR"), actor(pages, "SOU")
+    thread = collab.create_thread(pages.hub, nor, {"subject": {"kind": "plan",
+                                                               "ref": "nor-evacuation"},
+                                                   "title": "Between us", "text": "hello",
+                                                   "share": ["SOU"]})
+    proposal = collab.create_proposal(pages.hub, sou, {
+        "plan": "nor-evacuation", "reason": "the quay is closed then",
+        "change": {"kind": "move-start", "task": "ferry-run", "start": "T+1d"}})
+    decision = collab.create_decision(pages.hub, nor, {"text": "Open the remote apron early",
+                                                       "partners": ["SOU"]})
+    rra_keys = {key_of(c) for c in analysis.check_for(pages.hub, actor(pages, "RRA"))
+                ["conflicts"]}
+    report = analysis.check_for(pages.hub, nor)
+    conflict = next(key_of(c) for c in report["conflicts"] if key_of(c) not in rra_keys)
+    rra_gaps = {key_of(g) for g in analysis.check_for(pages.hub, actor(pages, "RRA"))["gaps"]}
+    gap = next(key_of(g) for g in report["gaps"] if key_of(g) not in rra_gaps)
+    return {"thread": thread, "proposal": proposal, "decision": decision,
+            "conflict": conflict, "gap": gap}
+
+
+GETS = [
+    ("/plans/{}", "sou-aster", "no-such-plan"),
+    ("/plans/{}?preview=NOR", "sou-aster", "no-such-plan"),
+    ("/threads/{}", "thread", "AAAAAAAAAAAAAAAA"),
+    ("/proposals/{}", "proposal", "AAAAAAAAAAAAAAAA"),
+    ("/decisions/{}", "decision", "AAAAAAAAAAAAAAAA"),
+    ("/conflicts/{}", "conflict", "0" * 20),
+    ("/gaps/{}", "gap", "0" * 20),
+]
+
+
+@pytest.mark.parametrize(("pattern", "hidden", "missing"), GETS)
+def test_a_hidden_page_answers_exactly_like_a_missing_one(pages, private, pattern, hidden,
+                                                         missing):
+    client = pages.client("RRA")
+    hidden = private.get(hidden, hidden)
+    a, b = client.get(pattern.format(hidden)), client.get(pattern.format(missing))
+    assert (a.status_code, a.text) == (b.status_code, b.text)
+    assert a.status_code == 404
+
+
+def test_a_plan_seen_but_not_owned_has_no_preview(pages):
+    client = pages.client("SOU")
+    a = client.get("/plans/nor-evacuation?preview=RRA")
+    b = client.get("/plans/no-such-plan?preview=RRA")
+    assert (a.status_code, a.text) == (b.status_code, b.text)
+
+
+POSTS = [
+    ("/threads/{}/messages", "thread", {"text": "hi"}),
+    ("/proposals/{}/accept", "proposal", {}),
+    ("/proposals/{}/decline", "proposal", {"reason": "no"}),
+    ("/decisions/{}/responses", "decision", {"stance": "concur"}),
+    ("/plans/{}/status", "sou-aster", {"status": "retired", "reason": "x"}),
+    ("/plans/{}/expectations/partner-berth/acknowledge", "sou-aster", {}),
+]
+
+
+@pytest.mark.parametrize(("pattern", "hidden", "data"), POSTS)
+def test_a_form_on_a_hidden_object_answers_like_one_on_a_missing_object(
+        pages, private, pattern, hidden, data):
+    client = pages.client("RRA")
+    csrf = csrf_of(client.get("/plans").text)
+    before = head(pages)
+    a = client.post(pattern.format(private.get(hidden, hidden)), data={"csrf": csrf, **data})
+    b = client.post(pattern.format("AAAAAAAAAAAAAAAA"), data={"csrf": csrf, **data})
+    assert (a.status_code, a.text) == (b.status_code, b.text)
+    assert a.status_code == 404 and head(pages) == before
+
+
+# -- forms need the session's CSRF token ------------------------------------------------
+
+
+FORMS = [
+    ("/scenarios/observations", {"indicator": "registration-surge", "seen": "no"}),
+    ("/plans/nor-evacuation/status", {"status": "approved", "reason": "ready"}),
+    ("/plans/nor-evacuation/tasks", {"task": "ferry-run", "start": "T+1d", "duration": "6h"}),
+    ("/threads", {"kind": "plan", "ref": "nor-evacuation", "title": "t", "text": "x"}),
+    ("/decisions", {"text": "Agree", "partners": "SOU"}),
+    ("/proposals", {"target": "sou-aster/medical-airlift", "kind": "move-start",
+                    "start": "T+1d", "reason": "x"}),
+    ("/signout", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "data"), FORMS)
+@pytest.mark.parametrize("token", [None, "wrong"])
+def test_a_form_without_the_session_csrf_token_is_refused(pages, path, data, token):
+    client = pages.client("NOR")
+    before = head(pages)
+    answer = client.post(path, data=data if token is None else {**data, "csrf": token})
+    assert answer.status_code == 403
+    assert "CSRF" in answer.text
+    assert head(pages) == before
+    assert client.get("/plans").status_code == 200  # still signed in
+
+
+def test_a_form_with_the_csrf_token_is_accepted(pages):
+    client = pages.client("NOR")
+    csrf = csrf_of(client.get("/scenarios").text)
+    answer = client.post("/scenarios/observations", data={
+        "csrf": csrf, "indicator": "registration-surge", "seen": "no"})
+    assert answer.status_code == 303 and "done=observed" in answer.headers["location"]
+
+
+def test_htmx_sends_the_token_in_the_form_and_gets_the_new_bars(pages):
+    client = pages.client("NOR")
+    page = client.get("/scenarios").text
+    before = re.search(r'id="scn-unrest-aster".*?data-value="([0-9.]+)"', page, re.S).group(1)
+    answer = client.post("/scenarios/observations", headers={"HX-Request": "true"}, data={
+        "csrf": csrf_of(page), "indicator": "registration-surge", "seen": "no"})
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<section id="likelihoods"')
+    after = re.search(r'id="scn-unrest-aster".*?data-value="([0-9.]+)"', answer.text,
+                      re.S).group(1)
+    assert float(after) < float(before)
+
+
+# -- editing by form and by file --------------------------------------------------------
+
+
+def test_a_task_edited_by_form_is_a_new_version(pages):
+    client = pages.client("NOR")
+    csrf = csrf_of(client.get("/plans/nor-evacuation?edit=ferry-run").text)
+    answer = client.post("/plans/nor-evacuation/tasks", data={
+        "csrf": csrf, "task": "ferry-run", "start": "T+26h", "duration": "6h", "min": "4h",
+        "max": "12h", "reason": "earlier tide"})
+    assert answer.status_code == 303
+    assert versions(pages, "nor-evacuation") == 2
+    text = client.get("/plans/nor-evacuation").text
+    assert "earlier tide" in text and "<ins>+  start: T+1d2h</ins>" in text
+
+
+def test_a_start_outside_the_flex_is_shown_and_nothing_is_stored(pages):
+    client = pages.client("NOR")
+    csrf = csrf_of(client.get("/plans/nor-evacuation").text)
+    answer = client.post("/plans/nor-evacuation/tasks", data={
+        "csrf": csrf, "task": "ferry-run", "start": "T+3d", "duration": "6h"})
+    assert answer.status_code == 422
+    assert "nor-evacuation.json:" in answer.text and "flex" in answer.text
+    assert versions(pages, "nor-evacuation") == 1
+
+
+def test_an_uploaded_file_with_problems_shows_them_at_their_lines(pages):
+    client = pages.client("NOR")
+    csrf = csrf_of(client.get("/plans/nor-evacuation").text)
+    text = ("jointplan: 1\nkind: plan\nid: nor-evacuation\nowner: NOR\ntitle: T\n"
+            "scenarios: [unrest-aster]\ntasks:\n  - id: a\n    title: A\n    start: soon\n"
+            "    duration: 2h\n")
+    answer = client.post("/plans/nor-evacuation/upload", data={"csrf": csrf},
+                         files={"file": ("nor-evacuation.yaml", text.encode(), "text/yaml")})
+    assert answer.status_code == 422
+    assert re.search(r"nor-evacuation\.yaml:10:\d+: ", answer.text)
+    assert '<li value="10" class="has-problem"><code>    start: soon</code>' in answer.text
+    assert versions(pages, "nor-evacuation") == 1
+
+
+def test_an_uploaded_plan_of_another_partner_is_refused(pages):
+    client = pages.client("RRA")
+    csrf = csrf_of(client.get("/plans/rra-relief").text)
+    text = "jointplan: 1\nkind: plan\nid: rra-relief\nowner: NOR\ntitle: T\nscenarios: [baseline]\n"
+    answer = client.post("/plans/rra-relief/upload", data={"csrf": csrf},
+                         files={"file": ("rra-relief.yaml", text.encode(), "text/yaml")})
+    assert answer.status_code == 422 and "must have `owner: RRA`" in answer.text
+
+
+# -- working together through the pages -------------------------------------------------
+
+
+def test_a_declined_proposal_carries_its_reason_back(pages, private):
+    nor = pages.client("NOR")
+    csrf = csrf_of(nor.get(f"/proposals/{private['proposal']}").text)
+    answer = nor.post(f"/proposals/{private['proposal']}/decline",
+                      data={"csrf": csrf, "reason": "the ferry sails on the tide"})
+    assert answer.status_code == 303
+    text = pages.client("SOU").get(f"/proposals/{private['proposal']}").text
+    assert "declined" in text and "the ferry sails on the tide" in text
+
+
+def test_a_reservation_needs_a_note_and_is_recorded_with_it(pages, private):
+    sou = pages.client("SOU")
+    path = f"/decisions/{private['decision']}"
+    csrf = csrf_of(sou.get(path).text)
+    refused = sou.post(f"{path}/responses", data={"csrf": csrf, "stance": "reservation"})
+    assert refused.status_code == 422 and "needs a note" in refused.text
+    sou.post(f"{path}/responses", data={"csrf": csrf, "stance": "reservation",
+                                        "note": "only after T+1d"})
+    text = pages.client("NOR").get(path).text
+    assert "reservation" in text and "only after T+1d" in text
+
+
+def test_a_thread_message_can_be_kept_from_a_thread_partner(pages):
+    nor = pages.client("NOR")
+    csrf = csrf_of(nor.get("/threads").text)
+    answer = nor.post("/threads", data={"csrf": csrf, "kind": "scenario",
+                                        "ref": "unrest-aster", "title": "Unrest",
+                                        "text": "first", "share": ["SOU", "RRA"]})
+    path = answer.headers["location"].split("?")[0]
+    nor.post(f"{path}/messages", data={"csrf": csrf, "text": "for SOU only",
+                                       "share": ["SOU"]})
+    assert "for SOU only" in pages.client("SOU").get(path).text
+    rra = pages.client("RRA").get(path).text
+    assert "first" in rra and "for SOU only" not in rra
+
+
+def test_a_thread_about_a_task_hidden_from_a_partner_does_not_name_it(pages):
+    nor = pages.client("NOR")
+    csrf = csrf_of(nor.get("/threads").text)
+    answer = nor.post("/threads", data={"csrf": csrf, "kind": "task",
+                                        "ref": "nor-evacuation/crisis-cell",
+                                        "title": "Cell staffing", "text": "who?",
+                                        "share": ["RRA"]})
+    path = answer.headers["location"].split("?")[0]
+    for page in ("/threads", path):
+        text = pages.client("RRA").get(page).text
+        assert "a task you may not see" in text and "crisis-cell" not in text
