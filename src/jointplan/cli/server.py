@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import weakref
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..files import InvalidWorkspace
+from ..files import InvalidWorkspace, Problem
 from ..store import audit as audit_chain
 from ..store.db import DEFAULT_URL
 from .output import invalid, usage
@@ -38,7 +39,11 @@ def register(app: typer.Typer) -> None:
 def _hub(url: str | None):  # type: ignore[no-untyped-def]
     from ..server.hub import Hub
 
-    return Hub(url)
+    hub = Hub(url)
+    # Close the connections once the command is done with the hub, also when the CLI
+    # runs in-process (tests): otherwise they are only closed by the garbage collector.
+    weakref.finalize(hub, hub.db.engine.dispose)
+    return hub
 
 
 def serve(database_url: DatabaseUrl = None,
@@ -68,7 +73,10 @@ def db_import(folder: Annotated[Path, typer.Argument(help="A workspace folder.")
     try:
         counts = import_folder(_hub(database_url), folder)
     except InvalidWorkspace as exc:
-        invalid(exc, False)
+        # Name each file by its path, as `jointplan check` does, not by its bare name.
+        invalid(InvalidWorkspace([
+            Problem(str(folder / p.file), p.line, p.column, p.message)
+            if (folder / p.file).is_file() else p for p in exc.problems]), False)
     typer.echo(f"imported {counts['plans']} plans and {counts['observations']} observations")
 
 
@@ -132,8 +140,10 @@ def audit_verify(checkpoint: Annotated[Path | None, typer.Option(
     if checkpoint is not None:
         try:
             point = json.loads(checkpoint.read_text())
-        except (OSError, ValueError) as exc:
-            usage(f"cannot read the checkpoint {checkpoint}: {exc}")
+            point = {"seq": int(point["seq"]), "digest": str(point["digest"])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            usage(f"cannot read the checkpoint {checkpoint}: {exc!s}; a checkpoint is the "
+                  "JSON `jointplan audit export` prints, with `seq` and `digest`")
     hub = _hub(database_url)
     with hub.db.read() as session:
         breaks = audit_chain.verify(session, point)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///jointplan.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "jointplan_read_only"
 
 
 def database_url(url: str | None = None) -> str:
@@ -43,7 +44,11 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A write takes the lock up front (no deadlock upgrading a read lock);
+            # a read only pins a snapshot, so it never waits for, or blocks, a
+            # write — not even one the same request makes while reading.
+            read = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -65,6 +70,8 @@ class Database:
         self.url = database_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                    expire_on_commit=False)
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     @contextmanager
@@ -78,5 +85,6 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self.sessions() as session:
+        """A transaction that only reads (on SQLite it never takes the write lock)."""
+        with self.readers() as session:
             yield session
