@@ -61,23 +61,31 @@ def capacity_conflicts(resource: Ints, start: Ints, end: Ints, quantity: Ints,
     end = np.asarray(end, dtype=np.int64)
     quantity = np.asarray(quantity, dtype=np.int64)
     capacity = np.asarray(capacity, dtype=np.int64)
-    live = np.flatnonzero((quantity > 0) & (end > start))
+    alive = (quantity > 0) & (end > start)
+    if alive.all():
+        live = np.arange(alive.size)
+        r, s, e, q = resource, start, end, quantity
+    else:
+        live = np.flatnonzero(alive)
+        r, s, e, q = resource[live], start[live], end[live], quantity[live]
     if live.size == 0:
         return _empty()
-    r, s, e, q = resource[live], start[live], end[live], quantity[live]
+    n = live.size
     base = int(min(s.min(), 0))
     span = int(e.max()) - base + 1
     # One sortable key per (resource, time): the sweep of every resource at once.
     key_start = r * span + (s - base)
     key_end = r * span + (e - base)
     keys = np.concatenate((key_start, key_end))
-    deltas = np.concatenate((q, -q))
-    order = np.argsort(keys, kind="stable")
-    keys, deltas = keys[order], deltas[order]
-    bounds = np.flatnonzero(np.diff(keys)) + 1
-    ukeys = keys[np.concatenate(([0], bounds))]
+    keys, order = _sorted(keys, int(r.max()) * span + span if r.min() >= 0 else None)
+    new = np.empty(keys.size, dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    steps = np.flatnonzero(new)
+    ukeys = keys[steps]
     # Each resource's deltas sum to zero, so one running sum serves them all.
-    levels = np.cumsum(np.add.reduceat(deltas, np.concatenate(([0], bounds))))
+    deltas = np.concatenate((q, -q))[order]
+    levels = np.cumsum(np.add.reduceat(deltas, steps))
     ures = ukeys // span
     utimes = ukeys % span + base
     over = levels > capacity[ures]
@@ -90,21 +98,46 @@ def capacity_conflicts(resource: Ints, start: Ints, end: Ints, quantity: Ints,
     c_start = utimes[run_lo]
     c_end = utimes[run_hi]
     peak = _run_max(levels, run_lo, run_hi)
-    # Members: rows whose interval meets a conflict window of the same resource.
-    ckey_start = c_res * span + (c_start - base)
-    ckey_end = c_res * span + (c_end - base)
-    first = np.searchsorted(ckey_end, key_start, side="right")
-    last = np.searchsorted(ckey_start, key_end, side="left")
+    # Members: rows whose interval meets a conflict window. A row's start and
+    # end are steps ``ps`` and ``pe``; it meets run ``k`` when run_lo[k] < pe
+    # and run_hi[k] > ps, so it meets runs ``#(run_hi <= ps)`` up to
+    # ``#(run_lo < pe)``: counts read from running sums over the steps.
+    step_of = np.empty(keys.size, dtype=np.int64)
+    step_of[order] = np.cumsum(new) - 1
+    ps, pe = step_of[:n], step_of[n:]
+    ended = np.zeros(ukeys.size + 1, dtype=np.int64)
+    ended[run_hi] = 1
+    first = np.cumsum(ended)[ps]
+    begun = np.zeros(ukeys.size, dtype=np.int64)
+    begun[run_lo] = 1
+    last = np.cumsum(begun)[pe - 1]
     counts = np.maximum(last - first, 0)
-    rows = np.repeat(np.arange(live.size), counts)
+    rows = np.repeat(np.arange(n), counts)
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     member_conflict = np.repeat(first, counts) + offsets
     return CapacitySweep(
-        resource=c_res, start=c_start, end=c_end, peak=peak.astype(np.int64),
-        lo=run_lo.astype(np.int64), hi=run_hi.astype(np.int64),
-        times=utimes.astype(np.int64), levels=levels.astype(np.int64),
-        member_conflict=member_conflict.astype(np.int64),
-        member_use=live[rows].astype(np.int64))
+        resource=c_res, start=c_start, end=c_end, peak=peak.astype(np.int64, copy=False),
+        lo=run_lo.astype(np.int64, copy=False), hi=run_hi.astype(np.int64, copy=False),
+        times=utimes.astype(np.int64, copy=False), levels=levels.astype(np.int64, copy=False),
+        member_conflict=member_conflict.astype(np.int64, copy=False),
+        member_use=live[rows].astype(np.int64, copy=False))
+
+
+def _sorted(keys: Ints, bound: int | None) -> tuple[Ints, Ints]:
+    """``keys`` sorted, and the permutation that sorts them (ties in any order).
+
+    Where a key and an event index fit in 63 bits together, they are packed into
+    one integer and sorted by value, several times faster than an argsort and
+    gather; otherwise (or where ``bound`` is ``None``: keys possibly negative)
+    an argsort. Every key must lie in ``[0, bound)``.
+    """
+    index_bits = max(int(keys.size - 1).bit_length(), 1)
+    if bound is None or bound.bit_length() + index_bits > 63:
+        order = np.argsort(keys)
+        return keys[order], order
+    packed = (keys << index_bits) | np.arange(keys.size, dtype=np.int64)
+    packed.sort()
+    return packed >> index_bits, packed & ((1 << index_bits) - 1)
 
 
 def _run_max(levels: Ints, lo: Ints, hi: Ints) -> Ints:

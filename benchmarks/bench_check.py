@@ -1,0 +1,175 @@
+"""`jointplan check` end to end on a 100k-task workspace, against PyYAML's C loader alone.
+
+    python benchmarks/bench_check.py [--scale 0.1] [--repeat 3] [--as NOR]
+
+The workspace is written by generate.py into benchmarks/_work/ (once; reused
+while it exists). Methods, interleaved in one run:
+
+- PyYAML `yaml.load(text, Loader=yaml.CSafeLoader)` for every file, as a user
+  would call it (cyclic GC enabled, the default) — the goal's baseline;
+- the same with the cyclic GC disabled around the loop (CSafeLoader builds
+  millions of objects that stay alive, and Python's collector rescans them);
+- `check_report(folder, viewer)` in process: read with positions, validate,
+  analyse every leaf, cut for the viewer. GC in its default state (the reader
+  turns it off while reading, and back on);
+- `check_report` with the GC disabled by the caller, for an even comparison
+  with the second baseline (not how the CLI runs);
+- the CLI, `jointplan check DIR --as X --json > /dev/null`, in a subprocess
+  (interpreter start and imports included).
+
+Then `--repeat` more in-process runs, step by step, show where the time goes.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from common import Method, machine, measure, parser, table, verdict
+from generate import generate
+from jointplan.analysis.run import analyse
+from jointplan.files import load_workspace, workspace_files
+from jointplan.services.check import check_report
+from jointplan.sharing import Rules
+from jointplan.sharing.cut import check_result
+from jointplan.sharing.references import reference_problems
+
+WORK = Path(__file__).resolve().parent / "_work"
+YAML_GC = "CSafeLoader, GC on (default)"
+YAML_NOGC = "CSafeLoader, GC off"
+CHECK = "check_report (in process)"
+CHECK_NOGC = "check_report, GC off by caller"
+CLI = "jointplan check --json (CLI)"
+
+
+def workspace(tasks: int, seed: int) -> Path:
+    """The generated workspace folder, written on first use."""
+    folder = WORK / f"ws-{tasks}-seed{seed}"
+    if not (folder / "workspace.yaml").exists():
+        partial = folder.with_name(folder.name + ".partial")
+        if partial.exists():
+            for f in partial.iterdir():
+                f.unlink()
+            partial.rmdir()
+        t0 = time.perf_counter()
+        generate(partial, tasks, seed)
+        partial.rename(folder)
+        print(f"generated {folder} in {time.perf_counter() - t0:.1f} s")
+    return folder
+
+
+def pyyaml_load(files: list[Path], *, collect: bool) -> int:
+    """Load every file with the C loader; the count of documents (keeps nothing alive)."""
+    was = gc.isenabled()
+    if not collect:
+        gc.disable()
+    try:
+        n = 0
+        for path in files:
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            n += doc is not None
+            del doc
+        return n
+    finally:
+        if was:
+            gc.enable()
+
+
+def check_in_process(folder: Path, viewer: str, *, collect: bool = True) -> int:
+    was = gc.isenabled()
+    if not collect:
+        gc.disable()
+    try:
+        return len(check_report(folder, viewer)["conflicts"])
+    finally:
+        if was:
+            gc.enable()
+
+
+def check_cli(folder: Path, viewer: str) -> int:
+    exe = Path(sys.executable).with_name("jointplan")
+    return subprocess.run([str(exe), "check", str(folder), "--as", viewer, "--json"],
+                          stdout=subprocess.DEVNULL, check=True).returncode
+
+
+def stages(folder: Path, viewer: str) -> list[tuple[str, float, float]]:
+    """(stage, wall s, cpu s) of one check, done step by step as check_report does it."""
+    gc.collect()
+    out = []
+    clock = (time.perf_counter(), time.process_time())
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = (time.perf_counter(), time.process_time())
+        out.append((name, now[0] - clock[0], now[1] - clock[1]))
+        clock = now
+
+    loaded = load_workspace(folder)
+    lap("read + validate files (files.load_workspace)")
+    problems = reference_problems(loaded.workspace, loaded.locator)
+    assert not problems
+    lap("sharing-dependent references (sharing.references)")
+    analysis = analyse(loaded.workspace)
+    lap("analyse every leaf (analysis.run.analyse)")
+    report = check_result(analysis, Rules(loaded.workspace), viewer)
+    lap("cut for the viewer (sharing.cut.check_result)")
+    json.dumps(report, indent=2, ensure_ascii=False)
+    lap("JSON text (as the CLI prints it)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__.split("\n\n")[0], repeat=3)
+    p.add_argument("--as", dest="viewer", default="NOR", help="the partner to check as")
+    args = p.parse_args(argv)
+    tasks = max(200, int(100_000 * args.scale))
+    folder = workspace(tasks, args.seed)
+    files = workspace_files(folder)
+    size = sum(f.stat().st_size for f in files)
+    print(f"check: {folder} ({tasks:,} tasks, {len(files)} files, {size / 1e6:.1f} MB) as "
+          f"{args.viewer}; {machine()}")
+    methods = [
+        Method(YAML_GC, lambda: pyyaml_load(files, collect=True), tasks),
+        Method(YAML_NOGC, lambda: pyyaml_load(files, collect=False), tasks),
+        Method(CHECK, lambda: check_in_process(folder, args.viewer), tasks),
+        Method(CHECK_NOGC, lambda: check_in_process(folder, args.viewer, collect=False), tasks,
+               note="not the default"),
+        Method(CLI, lambda: check_cli(folder, args.viewer), tasks),
+    ]
+    measure(methods, args.repeat)
+    print(table(f"check end to end, {tasks:,} tasks, {args.repeat} runs", methods,
+                {"yaml": YAML_GC, "yaml-nogc": YAML_NOGC}, "tasks"))
+    print(f"conflicts reported to {args.viewer}: {methods[2].answer:,}")
+    tiny = workspace(200, args.seed)
+    startup = Method("CLI on a 200-task workspace", lambda: check_cli(tiny, args.viewer), 200)
+    measure([startup], args.repeat)
+    print(f"CLI fixed cost (interpreter start, imports, a 200-task check): best "
+          f"{startup.best:.2f} s wall, {startup.best_cpu:.2f} s CPU")
+
+    runs = [stages(folder, args.viewer) for _ in range(args.repeat)]
+    steps = [(name, min(r[k][1] for r in runs), min(r[k][2] for r in runs))
+             for k, (name, _, _) in enumerate(runs[0])]
+    total_wall = sum(s[1] for s in steps)
+    total_cpu = sum(s[2] for s in steps)
+    width = max(len(s[0]) for s in steps)
+    print(f"where the time goes (check_report step by step, GC default, best of {args.repeat} "
+          f"per step): {total_wall:.2f} s wall, {total_cpu:.2f} s CPU")
+    for name, wall, cpu in steps:
+        print(f"  {name.ljust(width)}  {wall:6.2f} s  {cpu:6.2f} s cpu  "
+              f"{100 * cpu / total_cpu:5.1f}%")
+
+    by = {m.name: m for m in methods}
+    for who in (CHECK, CLI):
+        for base in (YAML_GC, YAML_NOGC):
+            print(verdict(f"{who} <= 1.5x {base}", by[who], by[base], 1.5))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
