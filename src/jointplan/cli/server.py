@@ -10,10 +10,12 @@ from typing import Annotated
 
 import typer
 
+from ..defaults import DEFAULT_DATABASE_URL as DEFAULT_URL
 from ..files import InvalidWorkspace, Problem
-from ..store import audit as audit_chain
-from ..store.db import DEFAULT_URL
 from .output import invalid, usage
+
+# The server's libraries (SQLAlchemy, Alembic, FastAPI) load only when a
+# server command runs, so that `check` starts quickly.
 
 DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url", envvar="JOINTPLAN_DATABASE_URL",
@@ -146,6 +148,8 @@ def audit_verify(checkpoint: Annotated[Path | None, typer.Option(
                   "JSON `jointplan audit export` prints, with `seq` and `digest`")
     hub = _hub(database_url)
     with hub.db.read() as session:
+        from ..store import audit as audit_chain
+
         breaks = audit_chain.verify(session, point)
         head = audit_chain.checkpoint(session)
     if breaks:
@@ -160,6 +164,8 @@ def audit_export(database_url: DatabaseUrl = None) -> None:
     """Print a checkpoint (the newest entry's digest) to keep outside the database."""
     hub = _hub(database_url)
     with hub.db.read() as session:
+        from ..store import audit as audit_chain
+
         sys.stdout.write(json.dumps(audit_chain.checkpoint(session)) + "\n")
 
 

@@ -32,6 +32,8 @@ HEADER = {
     "kind": _req("kind", "workspace, plan or observations"),
 }
 
+_RECEIVED = _opt("fieldnames", "in a received copy: fields left out for the receiver")
+
 OBJECTS: dict[str, dict[str, Field]] = {
     "workspace": {
         **HEADER,
@@ -72,7 +74,7 @@ OBJECTS: dict[str, dict[str, Field]] = {
     },
     "objective": {"id": _req("slug"), "title": _req("text"), "by": _req("time"),
                   "share": _opt("share"), "withhold": _opt("withhold"),
-                  "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
+                  "withheld": _RECEIVED},
     "task": {
         "id": _req("slug"),
         "title": _req("text"),
@@ -89,17 +91,17 @@ OBJECTS: dict[str, dict[str, Field]] = {
         "unit": _opt("text"),
         "share": _opt("share"),
         "withhold": _opt("withhold"),
-        "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver"),
+        "withheld": _RECEIVED,
     },
     "expectation": {"id": _req("slug"), "from": _req("code"), "what": _req("text"),
                     "uses": _opt("uses"), "window": _req("window"),
                     "share": _opt("share"), "withhold": _opt("withhold"),
-                    "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
+                    "withheld": _RECEIVED},
     "provision": {"id": _req("slug"), "to": _req("code"), "what": _req("text"),
                   "uses": _opt("uses"), "window": _req("window"),
                   "answers": _opt("ref", "PLAN/EXPECTATION"),
                   "share": _opt("share"), "withhold": _opt("withhold"),
-                  "withheld": _opt("fieldnames", "in a received copy: fields left out for the receiver")},
+                  "withheld": _RECEIVED},
     "observations": {**HEADER, "observations": _req("list:observation")},
     "observation": {"indicator": _req("slug"), "at": _req("timestamp"), "seen": _req("flag"),
                     "by": _req("code"), "share": _opt("share")},

@@ -41,6 +41,8 @@ def _no_gc() -> Any:
         yield
     finally:
         if was:
+            # What was read stays alive; keep the collector from rescanning it.
+            gc.freeze()
             gc.enable()
 
 

@@ -86,6 +86,19 @@ _CONTAINER_TAGS = {
 }
 
 
+_RESOLVED: dict[str, Any] = {}
+
+
+def resolve_cached(text: str) -> Any:
+    try:
+        return _RESOLVED[text]
+    except KeyError:
+        value = resolve_plain(text)
+        if len(_RESOLVED) < 65536 and value == value:  # not NaN
+            _RESOLVED[text] = value
+        return value
+
+
 def resolve_plain(text: str) -> Any:
     """The value of a plain scalar under the YAML 1.2 core schema."""
     if text in _NULLS:
@@ -194,7 +207,7 @@ def _build(text: str) -> Any:  # noqa: C901 - one loop over the event stream rea
                     raise ReadError(*_pos(event), f"the tag {event.tag} is not allowed; "
                                     "remove it (files hold plain data only)")
                 if event.tag is None and event.implicit[0]:
-                    value = resolve_plain(event.value)
+                    value = resolve_cached(event.value)
                 else:
                     value = event.value
                 if event.anchor is not None:
@@ -207,8 +220,10 @@ def _build(text: str) -> Any:  # noqa: C901 - one loop over the event stream rea
                                     "remove it (files hold plain data only)")
                 if len(stack) >= MAX_DEPTH:
                     raise ReadError(*_pos(event), _TOO_DEEP)
-                container = YMap(_pos(event)) if cls is MappingStartEvent else YList(_pos(event))
-                _attach(stack, keys, container, _pos(event))
+                mark = event.start_mark
+                cpos = (mark.line + 1, mark.column + 1)
+                container = YMap(cpos) if cls is MappingStartEvent else YList(cpos)
+                _attach(stack, keys, container, cpos)
                 stack.append(container)
                 keys.append(_NO_KEY)
                 anchored.append((event.anchor, count) if event.anchor is not None else None)
@@ -246,7 +261,25 @@ def _build(text: str) -> Any:  # noqa: C901 - one loop over the event stream rea
             else:  # pragma: no cover - libyaml emits no other events
                 raise ReadError(*_pos(event), "unexpected YAML content")
             if stack:
-                _attach(stack, keys, value, pos or _pos(event))
+                top = stack[-1]
+                if pos is None:
+                    mark = event.start_mark
+                    pos = (mark.line + 1, mark.column + 1)
+                if top.__class__ is YList:
+                    top.append(value)
+                    top.itempos.append(pos)
+                    continue
+                key = keys[-1]
+                if key is not _NO_KEY and key.__class__ is str:
+                    top[key] = value
+                    top.valpos[key] = pos
+                    keys[-1] = _NO_KEY
+                    continue
+                if key is _NO_KEY and value.__class__ is str and value not in top:
+                    keys[-1] = value
+                    top.keypos[value] = pos
+                    continue
+                _attach(stack, keys, value, pos)
             else:
                 root = value
         if root is _NO_KEY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = {"d": 1440, "h": 60, "m": 1}
 _PARTS = r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?"
@@ -21,6 +22,7 @@ def _minutes(groups: tuple[str | None, ...]) -> int | None:
     return d * 1440 + h * 60 + m
 
 
+@lru_cache(maxsize=4096)
 def parse_time(text: str) -> int:
     """Minutes after T0 of a relative time such as ``T+1d6h`` or ``T-2d``.
 
@@ -34,6 +36,7 @@ def parse_time(text: str) -> int:
     return -minutes if match.group(1) == "-" else minutes
 
 
+@lru_cache(maxsize=4096)
 def parse_duration(text: str) -> int:
     """Minutes in a duration such as ``90m``, ``6h`` or ``1d12h``."""
     match = _DURATION.fullmatch(text)

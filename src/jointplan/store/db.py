@@ -13,7 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///jointplan.db"
+from ..defaults import DEFAULT_DATABASE_URL as DEFAULT_URL
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "jointplan_read_only"
 
