@@ -29,7 +29,7 @@ from ..store.tables import (
     User,
 )
 from .hub import Forbidden, Hub, Invalid, NotFound
-from .plans import new_version, plan_view
+from .plans import new_version, plan_view, workspace_view
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
 STANCES = ("concur", "non-concur", "reservation")
@@ -119,9 +119,23 @@ def _messages(session: Session, actor: Actor, thread: Thread) -> list[Message]:
     return [m for m in rows if m.partner == actor.partner or actor.partner in m.share]
 
 
-def _thread_json(session: Session, actor: Actor, t: Thread, full: bool) -> dict[str, Any]:
+def _seen_subjects(hub: Hub, session: Session, actor: Actor) -> set[str]:
+    """The plans and tasks (`PLAN/TASK`) the actor may see, as a thread's subject names them."""
+    seen: set[str] = set()
+    for plan in workspace_view(hub, session, actor)["plans"]:
+        seen.add(plan["id"])
+        seen.update(f"{plan['id']}/{t['id']}" for t in plan.get("tasks", []))
+    return seen
+
+
+def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
+                 seen: set[str]) -> dict[str, Any]:
     messages = _messages(session, actor, t)
-    out: dict[str, Any] = {"id": t.id, "subject": {"kind": t.subject_kind, **t.subject},
+    subject: dict[str, Any] = {"kind": t.subject_kind, **t.subject}
+    if t.subject_kind in ("plan", "task") and t.subject.get("ref") not in seen:
+        # A partner in the thread that may not see its plan or task is not told which.
+        subject = {"kind": t.subject_kind, "hidden": True}
+    out: dict[str, Any] = {"id": t.id, "subject": subject,
                            "title": t.title, "partner": t.partner,
                            "share": sorted(_thread_audience(t)), "created": _iso(t.created),
                            "messages": len(messages)}
@@ -133,12 +147,14 @@ def _thread_json(session: Session, actor: Actor, t: Thread, full: bool) -> dict[
 
 def list_threads(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(select(Thread).order_by(Thread.created, Thread.id))
-    return [_thread_json(session, actor, t, False) for t in rows
+    seen = _seen_subjects(hub, session, actor)
+    return [_thread_json(session, actor, t, False, seen) for t in rows
             if actor.partner in _thread_audience(t)]
 
 
 def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict[str, Any]:
-    return _thread_json(session, actor, _visible_thread(session, actor, thread_id), True)
+    return _thread_json(session, actor, _visible_thread(session, actor, thread_id), True,
+                        _seen_subjects(hub, session, actor))
 
 
 def post_message(hub: Hub, actor: Actor, thread_id: str, body: dict[str, Any]) -> str:

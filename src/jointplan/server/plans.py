@@ -143,8 +143,10 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                           and isinstance(d.get("id"), str)}
         others = [v.doc for k, v in sorted(current.versions.items())
                   if k not in uploaded_plans and v.doc is not None]
-        stored = stored_sources(joint, without_dangling([*others, *uploaded_plans.values()])
-                                [: len(others)], hub.observation_docs(session))
+        seen_joint, seen_observations = _indicators_as_seen(
+            joint, hub.observation_docs(session), current, actor)
+        stored = stored_sources(seen_joint, without_dangling([*others, *uploaded_plans.values()])
+                                [: len(others)], seen_observations)
         # The files as sent, so that problems point at the lines the user wrote.
         try:
             read_sources(stored + files)
@@ -152,6 +154,10 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
             mine = {f.name for f in files}
             own = [_mask(p, current, actor) for p in exc.problems
                    if p.file in mine and not _server_sets_by(p)]
+            # What is stored has no cycle, so a cycle is the upload's, wherever the reader
+            # noticed it; stored, it would break every partner's reading of the workspace.
+            own += [_mask(_blame_upload(p, docs), current, actor) for p in exc.problems
+                    if p.file not in mine and p.message.startswith("dependency cycle: ")]
             if own:
                 raise InvalidWorkspace(own) from None
         stored_ids = []
@@ -172,6 +178,31 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                                 if d["kind"] == "observations")}
 
 
+def _indicators_as_seen(joint: dict[str, Any], observations: list[dict[str, Any]],
+                        current: Any, actor: Actor
+                        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The joint file and stored observations with only the indicators the importer may see.
+
+    An observation of an indicator it may not see then reads like one of an
+    indicator that does not exist, and no hint names a hidden indicator.
+    """
+    rules = Rules(current.workspace)
+    seen = {i.id for i in current.workspace.indicators
+            if rules.sees_indicator(actor.partner, i)}
+    indicators = [i for i in joint.get("indicators") or [] if i["id"] in seen]
+    out = {k: v for k, v in joint.items() if k != "indicators"}
+    return ({**out, "indicators": indicators} if indicators else out,
+            [o for o in observations if o.get("indicator") in seen])
+
+
+def _blame_upload(problem: Problem, docs: list[tuple[Source, dict[str, Any]]]) -> Problem:
+    """A problem found in a stored file, told at the uploaded plan file it runs through."""
+    path = problem.message.partition(";")[0]
+    plans = [(f.name, d.get("id")) for f, d in docs if d.get("kind") == "plan"]
+    name = next((n for n, pid in plans if f"{pid}/" in path), plans[0][0] if plans else "")
+    return Problem(name or docs[0][0].name, 1, 1, problem.message)
+
+
 def _server_sets_by(problem: Problem) -> bool:
     return problem.message == "an observation is missing the required key 'by'"
 
@@ -190,7 +221,7 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
     if answers is not None:
         plan = next((p for p in current.workspace.plans if p.id == answers.group(2)), None)
         exp = next((e for e in plan.expects if e.id == answers.group(3)), None) if plan else None
-        if exp is None or not rules.sees(actor.partner, plan, exp):
+        if plan is None or exp is None or not rules.sees(actor.partner, plan, exp):
             return Problem(problem.file, problem.line, problem.column,
                            f"{answers.group(1)}: no such expectation")
         return problem
@@ -272,7 +303,8 @@ def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict
         last = view
         out.append({"version": version.id, "at": version.created.replace(tzinfo=UTC)
                     .isoformat(timespec="seconds"), "partner": version.owner,
-                    "status": version.status,
+                    # Of a plan seen only through items addressed to it: nothing but its id.
+                    "status": version.status if "owner" in view else None,
                     "reason": version.reason if actor.partner == version.owner else None})
     if not out:
         raise NotFound(plan_id)

@@ -1,0 +1,1218 @@
+"""The route matrix: every route, as every partner, over many workspaces, on both databases.
+
+``MATRIX`` holds one entry per route of the API: a function that runs the
+route as one partner against a ``World`` (a server with a workspace imported,
+plus the record of what the test has done to it) and compares the answers
+with the reference models written from the format alone:
+``tests/reference/model.py`` for ``check`` and ``tests/reference/view.py`` for
+who sees what. Every answer a partner receives passes through ``World.call``,
+which fails on a server error and on any text of an object or field that the
+partner may not see, in the body or in a header (``secrets``). An object a
+partner may not see must answer byte for byte like an id that names nothing
+(``World.like_missing``), and every id the server hands out must be opaque.
+
+The matrix runs on the example, on every contract vector and on a few
+generated workspaces, on SQLite and on PostgreSQL. A test fails when the app
+has a route under /api or /auth that the matrix does not list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import string
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import select
+
+from jointplan.api import create_app
+from jointplan.services import accounts
+from jointplan.store.tables import PlanVersion
+from tests.conftest import CONTRACT, EXAMPLES
+from tests.reference.model import reference_check
+from tests.reference.view import (
+    ITEMS,
+    Folder,
+    documents,
+    normal_plan,
+    normal_view,
+    public_texts,
+    reference_view,
+)
+from tests.reference.view import secrets as folder_secrets
+from tests.server.conftest import (
+    PASSWORD,
+    POSTGRES,
+    Server,
+    _postgres_ready,
+    reset_postgres,
+    start_server,
+)
+from tests.strategies import GeneratedWorkspace, workspaces
+
+DATABASES = ["sqlite", "postgresql"]
+FOLDERS = {"northern-strait": EXAMPLES / "northern-strait",
+           **{v.name: v for v in sorted(CONTRACT.iterdir()) if (v / "workspace.yaml").is_file()}}
+GENERATED_EXAMPLES = int(os.environ.get("JOINTPLAN_MATRIX_EXAMPLES", "3"))
+# Probes of one kind per partner and route: enough to show an oracle, cheap enough to run.
+PROBES = 2
+OPAQUE = re.compile(r"[A-Za-z0-9_-]{16,}")
+POSTED = "zzzz-matrix-observations.json"
+NOT_FOUND = b'{"detail":"not found"}'
+# Words every answer may hold: a secret that is one of them (a phase called "response")
+# cannot be told apart from the answer's own keys.
+VOCABULARY = (" ".join(["responses messages partners subject created detail problems version",
+                        "reason status partner stance note withheld kind plan task provision",
+                        "expectation objectives tasks expects provides scenarios hidden",
+                        "commitment window demand capacity resource conflicts gaps coverage",
+                        "likelihood observations indicators areas resources workspace",
+                        "username role files tlp answer owner change action user seen share",
+                        "title text value_error body loc msg type problems column line file"]))
+HINT = re.compile(r"; (did you mean '[^']*'\?|known: [^\"(]*?)(?= \(nothing|\"|$)")
+RANKS = ["clear", "green", "amber", "amber+strict", "red"]
+Json = Any
+
+
+# --------------------------------------------------------------------- helpers
+
+
+@contextmanager
+def cheap_passwords() -> Iterator[None]:
+    """Hash test passwords cheaply: argon2's real cost is the point in production, not here."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", cheap)
+        patch.setattr(accounts, "_DUMMY", cheap.hash("not a password"))
+        yield
+
+
+def database(kind: str, folder: Path) -> str:
+    """A fresh, empty database of the kind (conftest's rules for a missing PostgreSQL)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'jointplan.db'}"
+    problem = _postgres_ready()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES} ({problem})")
+    World.close_live()
+    reset_postgres()
+    return POSTGRES
+
+
+def fake_like(real: str, rng: random.Random) -> str:
+    """A string of the same length and shape as ``real`` that names nothing."""
+    if OPAQUE.fullmatch(real) and not re.fullmatch(r"[a-z0-9-]+", real):
+        alphabet = string.ascii_letters + string.digits
+        return "".join(rng.choice(alphabet) for _ in real)
+    head, dash, tail = real.partition("-")
+    body = tail if dash else real
+    filler = "".join(rng.choice("qxzjvw") for _ in body)
+    return f"{head}-{filler}" if dash else filler
+
+
+def opaque(value: Any, what: str) -> str:
+    """An id that tells nothing: not a number, not short, not guessable."""
+    assert isinstance(value, str) and OPAQUE.fullmatch(value), f"{what} id {value!r} is not opaque"
+    assert not value.isdigit(), f"{what} id {value!r} is a number"
+    return value
+
+
+def assert_unrelated(ids: list[str]) -> None:
+    """Ids share no structure: no repeats, and neighbours differ in most places."""
+    assert len(set(ids)) == len(ids), "an id was handed out twice"
+    for a, b in zip(ids, ids[1:], strict=False):
+        same = sum(x == y for x, y in zip(a, b, strict=False))
+        assert same <= len(a) // 2, f"ids {a!r} and {b!r} look sequential"
+
+
+def canonical(entries: list[Json]) -> list[str]:
+    return sorted(json.dumps(e, sort_keys=True) for e in entries)
+
+
+def same_report(got: Json, want: Json) -> None:
+    """``check`` as the reference prints it; likelihoods to the sixth decimal."""
+    assert set(got) == set(want)
+    for key in ("workspace", "as", "coverage"):
+        assert got[key] == want[key], f"{key}: {got[key]} != {want[key]}"
+    for key in ("conflicts", "gaps"):
+        assert canonical(got[key]) == canonical(want[key]), (
+            f"{key} differ:\n got  {json.dumps(got[key])}\n want {json.dumps(want[key])}")
+    assert set(got["likelihood"]) == set(want["likelihood"])
+    for scenario, value in want["likelihood"].items():
+        other = got["likelihood"][scenario]
+        if value is None or other is None:
+            assert other == value, f"likelihood of {scenario}: {other} != {value}"
+        else:
+            assert abs(other - value) <= 1.5e-6, f"likelihood of {scenario}: {other} != {value}"
+
+
+def plan_file(owner: str, name: str, scenario: str, **parts: Any) -> dict[str, str]:
+    """One plan of ``owner`` as an upload, for probing what an import error reveals."""
+    doc = {"jointplan": 1, "kind": "plan", "id": f"{owner.lower()}-{name}", "owner": owner,
+           "title": "Matrix probe", "scenarios": [scenario], **parts}
+    return {"probe.json": json.dumps(doc)}
+
+
+# --------------------------------------------------------------------- the world
+
+
+class World:
+    """A server with a workspace imported, and the record of what the matrix did to it."""
+
+    live: World | None = None
+
+    def __init__(self, name: str, source: Path, kind: str, tmp: Path) -> None:
+        self.name, self.kind, self.rng = name, kind, random.Random(name)
+        self.folder = tmp / "workspace"
+        self.folder.mkdir(parents=True)
+        for path in source.iterdir():
+            if path.is_file() and path.suffix in (".yaml", ".yml", ".json"):
+                shutil.copy(path, self.folder / path.name)
+        with cheap_passwords():
+            self.server: Server = start_server(database(kind, tmp), self.folder)
+        World.live = self
+        self.closed = False
+        self.client = self.server.client
+        self.model = Folder(self.folder)
+        # plan id -> (file name, text), as the partner wrote it
+        self.files = {doc["id"]: (name, (self.folder / name).read_text(encoding="utf-8"))
+                      for name, doc in documents(self.folder) if doc["kind"] == "plan"}
+        self.partners = list(self.server.tokens)
+        self.scenario = self.model.joint["scenarios"][0]["id"]
+        # Texts every partner may receive; the canaries each may not.
+        self.public = public_texts(self.folder)
+        self.secrets: list[tuple[str, frozenset[str]]] = folder_secrets(self.folder)
+        self.threads: dict[str, dict[str, Any]] = {}
+        self.proposals: dict[str, dict[str, Any]] = {}
+        self.decisions: dict[str, dict[str, Any]] = {}
+        self.acks: set[tuple[str, str, str]] = set()
+        self.ids: list[str] = []
+        self.posted: list[dict[str, Any]] = []
+        self._counter = 0
+        self._forbidden: dict[tuple[str, int], list[str]] = {}
+        self._views: dict[tuple[str, int], Json] = {}
+        self._nothing: dict[str, Any] = {}
+
+    @classmethod
+    def close_live(cls) -> None:
+        if cls.live is not None:
+            cls.live.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.server.hub.db.engine.dispose()  # type: ignore[attr-defined]
+            self.closed = True
+        if World.live is self:
+            World.live = None
+
+    # ------------------------------------------------------------ canaries
+
+    def canary(self, what: str, audience: set[str]) -> str:
+        """A unique text for something the test writes, which only ``audience`` may read."""
+        self._counter += 1
+        text = f"canary-{what}-{self._counter:04d}-{self.rng.randrange(16**6):06x}"
+        self.secrets.append((text, frozenset(audience)))
+        return text
+
+    def forbidden(self, partner: str) -> list[str]:
+        key = (partner, len(self.secrets))
+        if key not in self._forbidden:
+            seen = [t for t, who in self.secrets if partner in who] + self.public + [VOCABULARY]
+            self._forbidden[key] = [t for t, who in self.secrets if partner not in who
+                                    and len(t) >= 5 and not any(t in s for s in seen)]
+        return self._forbidden[key]
+
+    # ------------------------------------------------------------ requests
+
+    def call(self, partner: str | None, method: str, path: str, *, body: Json = None,
+             params: dict[str, str] | None = None, client: Any = None,
+             headers: dict[str, str] | None = None) -> Any:
+        """One request; no server error, and nothing the partner may not see in the answer.
+
+        A name the partner sent itself may come back (an error names what it
+        asked for); nothing else it may not see may.
+        """
+        sent = {**(self.server.as_(partner) if partner else {}), **(headers or {})}
+        r = (client or self.client).request(method, path, json=body, params=params,
+                                            headers=sent)
+        assert r.status_code < 500, f"{method} {path} as {partner}: {r.status_code} {r.text}"
+        if partner is not None:
+            text = r.text + "\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items())
+            asked = path + json.dumps(body) + json.dumps(params)
+            for canary in self.forbidden(partner):
+                assert canary in asked or canary not in text, (
+                    f"{method} {path} as {partner} shows {canary!r}, which it may not see:\n"
+                    f"{text[:3000]}")
+        return r
+
+    def like_missing(self, partner: str, method: str, hidden: tuple[str, Json, dict | None],
+                     pairs: dict[str, str]) -> None:
+        """What ``partner`` may not see answers exactly as what does not exist.
+
+        ``hidden`` is (path, body, params) naming the hidden object; ``pairs``
+        maps each real name in it to a fake of the same length. The answers must
+        be equal byte for byte once the fakes are read as the real names.
+        """
+
+        def swap(value: Json, names: list[str]) -> Json:
+            text = json.dumps(value)
+            for real, fake in zip(pairs, names, strict=True):
+                text = re.sub(rf"(?<![a-z0-9-]){re.escape(real)}(?![a-z0-9-])", fake, text)
+            return json.loads(text)
+
+        path, body, params = hidden
+        real = self.call(partner, method, path, body=body, params=params)
+        # The answer for nothing, asked once per route and partner where it names nothing.
+        slots = [f"{{{i}}}" for i in range(len(pairs))]
+        key = json.dumps([partner, method, swap([path, body, params], slots)])
+        fake = self._nothing.get(key)
+        if fake is None:
+            fakes = list(pairs.values())
+            fake = self.call(partner, method, swap(path, fakes), body=swap(body, fakes),
+                             params=swap(params, fakes))
+            text = fake.text + json.dumps(dict(fake.headers))
+            if not any(name in text for name in fakes):
+                self._nothing[key] = fake
+        got_body, got_headers = fake.content.decode(), dict(fake.headers)
+        for name, stand_in in pairs.items():
+            got_body = got_body.replace(stand_in, name)
+            got_headers = {k: v.replace(stand_in, name) for k, v in got_headers.items()}
+        want_body = real.content.decode()
+        if HINT.search(want_body) or HINT.search(got_body):
+            # "did you mean" depends on the spelling asked for, not on what is hidden (the
+            # canaries show it names nothing hidden): compare the rest.
+            want_body, got_body = HINT.sub("; (hint)", want_body), HINT.sub("; (hint)", got_body)
+            got_headers.pop("content-length")
+            real_headers = {k: v for k, v in real.headers.items() if k != "content-length"}
+        else:
+            real_headers = dict(real.headers)
+        where = f"{method} {path} as {partner}"
+        assert real.status_code == fake.status_code, (
+            f"{where}: {real.status_code} {real.text} but {fake.status_code} for nothing")
+        assert want_body == got_body, (
+            f"{where} answers\n  {real.text}\nbut for something that does not exist\n"
+            f"  {fake.text}")
+        assert real_headers == got_headers, f"{where}: headers differ"
+
+    def missing(self, real: str) -> str:
+        return fake_like(real, self.rng)
+
+    def new_id(self, value: Any, what: str) -> str:
+        self.ids.append(opaque(value, what))
+        return str(value)
+
+    # ------------------------------------------------------------ the reference
+
+    def view(self, partner: str) -> Json:
+        """The reference view, with the server's own `status` (every plan stays a draft)."""
+        key = (partner, len(self.posted))
+        if key not in self._views:
+            want = reference_view(self.folder, partner)
+            for plan in want["plans"].values():
+                if "owner" in plan:
+                    plan["status"] = "draft"
+            self._views[key] = want
+        return json.loads(json.dumps(self._views[key]))
+
+    def sees_item(self, partner: str, plan: Json, kind: str, item: Json,
+                  fields: tuple[str, ...] = ()) -> bool:
+        return partner in self.model.item_audience(plan, kind, item) and not set(
+            self.model.withheld(plan, item, partner)) & set(fields)
+
+    def others_items(self, partner: str, key: str) -> Iterator[tuple[Json, Json]]:
+        for plan in self.model.plans:
+            if plan["owner"] != partner:
+                for item in plan.get(key) or []:
+                    yield plan, item
+
+    def versions(self) -> list[tuple[str, str]]:
+        with self.server.hub.db.read() as session:  # type: ignore[attr-defined]
+            return list(session.execute(select(PlanVersion.id, PlanVersion.plan_id)
+                                        .order_by(PlanVersion.plan_id, PlanVersion.number)))
+
+    def post_observation(self, partner: str, indicator: str, share: list[str] | None) -> None:
+        """Post an observation and write it into the model folder, as the reference reads it."""
+        self._counter += 1
+        body: dict[str, Any] = {"indicator": indicator, "seen": self._counter % 2 == 0,
+                                "at": f"2020-01-{1 + self._counter % 28:02d}T00:00Z"}
+        if share is not None:
+            body["share"] = share
+        r = self.call(partner, "POST", "/api/observations", body=body)
+        assert r.status_code == 201, r.text
+        self.new_id(r.json()["id"], "observation")
+        self.posted.append({**body, "by": partner})
+        (self.folder / POSTED).write_text(json.dumps(
+            {"jointplan": 1, "kind": "observations", "observations": self.posted}))
+        self.model = Folder(self.folder)
+
+    # ------------------------------------------------------------ collaboration
+
+    def audience_of_thread(self, thread_id: str) -> set[str]:
+        return set(self.threads[thread_id]["audience"])
+
+    def create_thread(self, partner: str, share: list[str], subject: dict[str, str]) -> str:
+        audience = {partner, *share}
+        body = {"subject": subject, "title": self.canary("thread", audience),
+                "text": self.canary("message", audience), "share": share}
+        r = self.call(partner, "POST", "/api/threads", body=body)
+        assert r.status_code == 201, r.text
+        tid = self.new_id(r.json()["id"], "thread")
+        self.threads[tid] = {"audience": audience, "subject": subject,
+                             "messages": [(partner, audience)]}
+        return tid
+
+    def post_message(self, partner: str, thread_id: str, share: list[str]) -> None:
+        readers = {partner, *share}
+        r = self.call(partner, "POST", f"/api/threads/{thread_id}/messages",
+                      body={"text": self.canary("message", readers), "share": share})
+        assert r.status_code == 201, r.text
+        self.new_id(r.json()["id"], "message")
+        self.threads[thread_id]["messages"].append((partner, readers))
+
+    def create_decision(self, partner: str, asked: list[str]) -> str:
+        audience = {partner, *asked}
+        r = self.call(partner, "POST", "/api/decisions",
+                      body={"text": self.canary("decision", audience), "partners": asked})
+        assert r.status_code == 201, r.text
+        did = self.new_id(r.json()["id"], "decision")
+        self.decisions[did] = {"partner": partner, "asked": set(asked), "responses": {}}
+        return did
+
+    def proposable(self, proposer: str, owner: str | None = None) -> Iterator[tuple[str, Json]]:
+        """(plan id, change) that ``proposer`` may propose and that change nothing analysed."""
+        for plan in self.model.plans:
+            if plan["owner"] == proposer or (owner and plan["owner"] != owner):
+                continue
+            if proposer not in self.model.plan_audience(plan):
+                continue
+            shown = self.call(proposer, "GET", f"/api/plans/{plan['id']}").json()
+            for task in shown.get("tasks", []):
+                if "flex" in task and "start" in task:
+                    yield plan["id"], {"kind": "move-start", "task": task["id"],
+                                       "start": task["start"]}
+                for resource, quantity in task.get("uses", {}).items():
+                    yield plan["id"], {"kind": "set-quantity", "task": task["id"],
+                                       "resource": resource, "quantity": quantity}
+
+    def create_proposal(self, proposer: str, plan_id: str, change: Json) -> str:
+        owner = self.model.plan(plan_id)["owner"]  # type: ignore[index]
+        audience = {proposer, owner}
+        r = self.call(proposer, "POST", "/api/proposals",
+                      body={"plan": plan_id, "change": change,
+                            "reason": self.canary("proposal", audience)})
+        assert r.status_code == 201, r.text
+        pid = self.new_id(r.json()["id"], "proposal")
+        self.proposals[pid] = {"owner": owner, "partner": proposer, "plan": plan_id,
+                               "status": "open"}
+        return pid
+
+    def open_proposal(self, owner: str) -> str | None:
+        """An open proposal on one of ``owner``'s plans, made now if need be."""
+        for pid, p in self.proposals.items():
+            if p["owner"] == owner and p["status"] == "open":
+                return pid
+        for proposer in self.partners:
+            if proposer != owner:
+                for plan_id, change in self.proposable(proposer, owner):
+                    return self.create_proposal(proposer, plan_id, change)
+        return None
+
+    def ensure_collaboration(self) -> None:
+        """Some threads and decisions by every partner, so that every reader has cases."""
+        if self.threads:
+            return
+        for i, partner in enumerate(self.partners):
+            nxt = self.partners[(i + 1) % len(self.partners)]
+            tid = self.create_thread(partner, [nxt],
+                                     {"kind": "scenario", "ref": self.scenario})
+            self.post_message(partner, tid, [])
+            self.post_message(nxt, tid, [partner])
+            self.create_thread(partner, [], {"kind": "gap", "ref": "private"})
+            self.create_decision(partner, [nxt])
+
+
+# --------------------------------------------------------------------- the matrix
+
+Route = tuple[str, str]
+MATRIX: dict[Route, Callable[[World, str], None]] = {}
+
+
+def route(method: str, path: str) -> Callable[[Callable[[World, str], None]],
+                                              Callable[[World, str], None]]:
+    def register(check: Callable[[World, str], None]) -> Callable[[World, str], None]:
+        MATRIX[(method, path)] = check
+        return check
+    return register
+
+
+@route("GET", "/api/me")
+def _me(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/me")
+    assert r.status_code == 200
+    assert r.json() == {"username": w.server.usernames[p], "partner": p, "role": "planner"}
+
+
+@route("GET", "/api/workspace")
+def _workspace(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/workspace")
+    assert r.status_code == 200
+    assert normal_view(r.json()) == w.view(p)
+
+
+@route("GET", "/api/plans")
+def _plans(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/plans")
+    assert r.status_code == 200
+    got = {plan["id"]: normal_plan(plan, p) for plan in r.json()}
+    assert len(got) == len(r.json())
+    assert got == w.view(p)["plans"]
+
+
+@route("GET", "/api/plans/{plan_id}")
+def _plan(w: World, p: str) -> None:
+    want = w.view(p)["plans"]
+    for plan in w.model.plans:
+        pid = plan["id"]
+        if pid in want:
+            r = w.call(p, "GET", f"/api/plans/{pid}")
+            assert r.status_code == 200
+            assert normal_plan(r.json(), p) == want[pid]
+        else:
+            w.like_missing(p, "GET", (f"/api/plans/{pid}", None, None), {pid: w.missing(pid)})
+    r = w.call(p, "GET", f"/api/plans/{w.missing('nor-nothing')}")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
+@route("GET", "/api/plans/{plan_id}/versions")
+def _versions(w: World, p: str) -> None:
+    want = w.view(p)["plans"]
+    stored = w.versions()
+    for plan in w.model.plans:
+        pid = plan["id"]
+        if pid not in want:
+            w.like_missing(p, "GET", (f"/api/plans/{pid}/versions", None, None),
+                           {pid: w.missing(pid)})
+            continue
+        r = w.call(p, "GET", f"/api/plans/{pid}/versions")
+        assert r.status_code == 200
+        history = r.json()
+        # Only versions whose view changed for the partner: every write here changes none.
+        first = next(v for v, q in stored if q == pid)
+        assert [h["version"] for h in history] == [first]
+        for entry in history:
+            opaque(entry["version"], "version")
+            assert entry["reason"] is None or plan["owner"] == p
+            if "owner" not in want[pid]:
+                # Only an item addressed to it: the plan's id and nothing else of it.
+                assert entry.get("status") is None, (
+                    f"{p} sees only items of {pid} addressed to it, yet its history "
+                    f"tells the plan's status: {entry}")
+
+
+@route("GET", "/api/plans/{plan_id}/diff")
+def _diff(w: World, p: str) -> None:
+    want = w.view(p)["plans"]
+    stored = w.versions()
+    # A diff reads every version of the plan: a few plans of each kind say enough.
+    shown = [plan for plan in w.model.plans if plan["id"] in want][:PROBES]
+    hidden = [plan for plan in w.model.plans if plan["id"] not in want][:PROBES]
+    for plan in shown + hidden:
+        pid = plan["id"]
+        mine = [v for v, q in stored if q == pid]
+        path = f"/api/plans/{pid}/diff"
+        if pid not in want:
+            v = mine[0]
+            w.like_missing(p, "GET", (path, None, {"from": v, "to": v}),
+                           {pid: w.missing(pid), v: w.missing(v)})
+            continue
+        history = [h["version"] for h in w.call(p, "GET", f"/api/plans/{pid}/versions").json()]
+        r = w.call(p, "GET", path, params={"from": history[0], "to": history[-1]})
+        assert (r.status_code, r.text) == (200, "")
+        # A version the partner was never shown, or of another plan, is no version at all.
+        unseen = [v for v in mine if v not in history][:1]
+        unseen += [v for v, q in stored if q != pid][:1]
+        for v in unseen:
+            w.like_missing(p, "GET", (path, None, {"from": v, "to": history[0]}),
+                           {v: w.missing(v)})
+
+
+@route("POST", "/api/plans/{plan_id}/status")
+def _status(w: World, p: str) -> None:
+    want = w.view(p)["plans"]
+    body = {"status": "draft", "reason": w.canary("status", {p})}
+    for plan in w.model.plans:
+        pid = plan["id"]
+        path = f"/api/plans/{pid}/status"
+        if plan["owner"] == p:
+            r = w.call(p, "POST", path, body=body)
+            assert r.status_code == 201, r.text
+            w.new_id(r.json()["version"], "version")
+        elif pid in want and "owner" in want[pid]:
+            r = w.call(p, "POST", path, body=body)
+            assert r.status_code == 403, r.text
+        else:
+            w.like_missing(p, "POST", (path, body, None), {pid: w.missing(pid)})
+
+
+@route("POST", "/api/import")
+def _import(w: World, p: str) -> None:
+    own = dict(w.files[plan["id"]] for plan in w.model.plans if plan["owner"] == p)
+    if own:  # the partner's own files again: a new version each, nothing changes for anyone
+        r = w.call(p, "POST", "/api/import", body={"files": own, "reason": "matrix"})
+        assert r.status_code == 201, r.text
+        assert r.json()["plans"] == sorted(plan["id"] for plan in w.model.plans
+                                           if plan["owner"] == p)
+        for v in r.json()["versions"]:
+            w.new_id(v, "version")
+    # A plan waiting for a task whose start and duration it may not see: as for no task.
+    hidden = [(plan, t) for plan, t in w.others_items(p, "tasks")
+              if not w.sees_item(p, plan, "task", t, ("start", "duration"))]
+    for n, (plan, task) in enumerate(hidden[:PROBES]):
+        files = plan_file(p, "probe", w.scenario, tasks=[{
+            "id": "probe", "title": "Probe", "start": "T+0h", "duration": "1h",
+            "after": [f"{plan['id']}/{task['id']}"]}])
+        w.like_missing(p, "POST", ("/api/import", {"files": files}, None),
+                       {task["id"]: w.missing(task["id"])})
+        if n == 0:
+            w.like_missing(p, "POST", ("/api/import", {"files": files}, None), {
+                plan["id"]: w.missing(plan["id"]), task["id"]: w.missing(task["id"])})
+    # A provision answering an expectation it may not see: as for no expectation.
+    unseen = [(plan, e) for plan, e in w.others_items(p, "expects")
+              if not w.sees_item(p, plan, "expectation", e)]
+    for n, (plan, exp) in enumerate(unseen[:PROBES]):
+        files = plan_file(p, "probe", w.scenario, provides=[{
+            "id": "probe", "to": plan["owner"], "what": "Probe", "window": ["T+0h", "T+1h"],
+            "answers": f"{plan['id']}/{exp['id']}"}])
+        w.like_missing(p, "POST", ("/api/import", {"files": files}, None),
+                       {exp["id"]: w.missing(exp["id"])})
+        if n == 0:
+            w.like_missing(p, "POST", ("/api/import", {"files": files}, None), {
+                plan["id"]: w.missing(plan["id"]), exp["id"]: w.missing(exp["id"])})
+    # An observation of an indicator it may not see: as for no indicator.
+    for ind in [i for i in w.model.indicators
+                if p not in w.model.indicator_audience(i)][:PROBES]:
+        files = {"probe-observations.json": json.dumps({
+            "jointplan": 1, "kind": "observations",
+            "observations": [{"indicator": ind["id"], "at": "2020-01-01T00:00Z",
+                              "seen": True}]})}
+        w.like_missing(p, "POST", ("/api/import", {"files": files}, None),
+                       {ind["id"]: w.missing(ind["id"])})
+    _close_a_cycle(w, p)
+
+
+def _close_a_cycle(w: World, p: str) -> None:
+    """A plan of ``p`` that closes a dependency cycle through another partner's plan.
+
+    The reader may notice the cycle in the other partner's stored file (a file
+    sent as ``0-probe.yaml`` is read first); the import must still fail, and
+    every partner must still read the workspace afterwards.
+    """
+    for plan in w.model.plans:
+        if plan["owner"] != p:
+            continue
+        name, text = w.files[plan["id"]]
+        for other, task in w.others_items(p, "tasks"):
+            if not w.sees_item(p, other, "task", task, ("start", "duration")):
+                continue
+            for ref in task.get("after") or []:
+                pid, _, tid = ref.rpartition("/")
+                target = w.model.find(pid, "tasks", tid) if pid == plan["id"] else None
+                line = re.search(rf"^( *)- id: {re.escape(tid)}[ \t]*$", text, re.M)
+                if target is None or "after" in target or line is None:
+                    continue
+                closed = (text[:line.end()] + f"\n{line.group(1)}  after: "
+                          f"[{other['id']}/{task['id']}]" + text[line.end():])
+                r = w.call(p, "POST", "/api/import", body={"files": {"0-probe.yaml": closed}})
+                assert r.status_code == 422 and "dependency cycle" in r.text, r.text
+                for q in w.partners:
+                    assert w.call(q, "GET", "/api/plans").status_code == 200
+                return
+
+
+@route("GET", "/api/export")
+def _export(w: World, p: str) -> None:
+    view = w.view(p)
+    whole = [plan for plan in view["plans"].values() if "owner" in plan]
+    refused = sorted(plan["id"] for plan in whole if plan["tlp"] == "red" and plan["owner"] != p)
+    r = w.call(p, "GET", "/api/export")
+    if refused:
+        assert r.status_code == 403, r.text
+        assert sorted(r.json()["detail"].split(": ", 1)[1].split(", ")) == refused
+        return
+    assert r.status_code == 200, r.text
+    tlps = [plan["tlp"] for plan in whole]
+    tlp = max(tlps, key=RANKS.index) if tlps else "clear"
+    assert r.json()["tlp"] == tlp
+    # The files hold the plans, items and fields of the view: no more, no less.
+    exported = {}
+    for name, text in r.json()["files"].items():
+        assert text.startswith(f"# TLP:{tlp.upper()}\n"), f"{name} is not marked {tlp}"
+        doc = yaml.safe_load(text)
+        if doc["kind"] == "plan":
+            exported[doc["id"]] = doc
+    assert set(exported) == set(view["plans"])
+    ignored = {"share", "withhold", "withheld"}
+    for pid, plan in view["plans"].items():
+        if "owner" in plan:
+            assert {k: exported[pid].get(k) for k in ("owner", "title", "scenarios", "tlp")} == {
+                k: plan[k] for k in ("owner", "title", "scenarios", "tlp")}
+        for key, _ in ITEMS:
+            got = {x["id"]: x for x in normal_plan(exported[pid], p).get(key, [])}
+            want = {x["id"]: x for x in plan.get(key, [])}
+            assert list(got) == list(want), f"{pid} {key}: {list(got)} != {list(want)}"
+            for item_id, item in want.items():
+                shown = {k: v for k, v in got[item_id].items() if k not in ignored}
+                assert shown == {k: v for k, v in item.items() if k not in ignored}, (
+                    f"{pid}/{item_id} exported as {got[item_id]}, viewed as {item}")
+                assert set(item.get("withheld", [])) <= set(got[item_id].get("withheld", []))
+
+
+@route("POST", "/api/observations")
+def _observe(w: World, p: str) -> None:
+    seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
+    others = [q for q in w.partners if q != p]
+    if seen:  # shared with one other partner: it, and only it, counts the report
+        w.post_observation(p, seen[0]["id"], others[:1])
+    for ind in [i for i in w.model.indicators
+                if p not in w.model.indicator_audience(i)][:PROBES]:
+        body = {"indicator": ind["id"], "seen": True, "at": "2020-01-01T00:00Z"}
+        w.like_missing(p, "POST", ("/api/observations", body, None),
+                       {ind["id"]: w.missing(ind["id"])})
+
+
+@route("GET", "/api/check")
+def _check(w: World, p: str) -> None:
+    def notes() -> dict[str, list[str]]:
+        return {q: [n["text"] for n in w.call(q, "GET", "/api/notifications").json()]
+                for q in w.partners}
+
+    def analyses() -> int:
+        return sum(1 for e in w.call(p, "GET", "/api/audit").json()
+                   if (e["action"], e["subject"]) == ("analysis", f"partner:{p}"))
+
+    before, counted = notes(), analyses()
+    r = w.call(p, "GET", "/api/check")
+    assert r.status_code == 200, r.text
+    same_report(r.json(), reference_check(w.folder, p))
+    # Deconfliction can be probed: every analysis is audited, and the owner of a hidden
+    # item that showed is told (and no one else).
+    assert analyses() == counted + 1
+    exposed = {t["partner"] for c in r.json()["conflicts"] for t in c["tasks"]
+               if t.get("hidden") and t["partner"] != p}
+    after = notes()
+    for q in w.partners:
+        told = after[q][:len(after[q]) - len(before[q])]
+        assert len(told) == (q in exposed), f"{q} after {p}'s analysis: told {told}"
+        assert all(p in text for text in told)
+
+
+def _thread_seen(w: World, p: str, tid: str) -> list[tuple[str, set[str]]]:
+    return [m for m in w.threads[tid]["messages"] if p in m[1]]
+
+
+def _subject_seen(w: World, p: str, subject: dict[str, str]) -> bool:
+    """Whether ``p`` may see what a thread is about (scenarios are joint)."""
+    if subject["kind"] not in ("plan", "task"):
+        return True
+    pid, _, tid = subject["ref"].partition("/")
+    plan = w.view(p)["plans"].get(pid)
+    if plan is None:
+        return False
+    return subject["kind"] == "plan" or any(t["id"] == tid for t in plan.get("tasks", []))
+
+
+def _check_thread(w: World, p: str, tid: str) -> None:
+    path = f"/api/threads/{tid}"
+    if p not in w.audience_of_thread(tid):
+        w.like_missing(p, "GET", (path, None, None), {tid: w.missing(tid)})
+        return
+    r = w.call(p, "GET", path)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    messages = _thread_seen(w, p, tid)
+    assert [m["partner"] for m in got["messages"]] == [m[0] for m in messages]
+    subject = w.threads[tid]["subject"]
+    if _subject_seen(w, p, subject):
+        assert got["subject"] == subject
+    else:
+        assert got["subject"].get("ref") is None, (
+            f"{p} may not see {subject['ref']}, yet a thread about it names it: {got}")
+
+
+@route("GET", "/api/threads")
+def _threads(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    r = w.call(p, "GET", "/api/threads")
+    assert r.status_code == 200
+    got = {t["id"]: t["messages"] for t in r.json()}
+    assert got == {tid: len(_thread_seen(w, p, tid)) for tid in w.threads
+                   if p in w.audience_of_thread(tid)}
+
+
+@route("POST", "/api/threads")
+def _new_thread(w: World, p: str) -> None:
+    others = [q for q in w.partners if q != p]
+    made = [w.create_thread(p, [], {"kind": "scenario", "ref": w.scenario}),
+            w.create_thread(p, others[:1], {"kind": "conflict", "ref": "apron"})]
+    for plan in w.model.plans:
+        if p in w.model.plan_audience(plan):
+            made.append(w.create_thread(p, others, {"kind": "plan", "ref": plan["id"]}))
+            tasks = [t for t in plan.get("tasks") or [] if w.sees_item(p, plan, "task", t)]
+            if tasks:
+                made.append(w.create_thread(p, others, {
+                    "kind": "task", "ref": f"{plan['id']}/{tasks[0]['id']}"}))
+            break
+    for tid in made:
+        for q in w.partners:
+            _check_thread(w, q, tid)
+    # A thread about a plan or task it may not see: as about nothing.
+    base = {"title": "Probe", "text": "Probe", "share": []}
+    for plan in w.model.plans:
+        if plan["id"] not in w.view(p)["plans"]:
+            w.like_missing(p, "POST", ("/api/threads", {
+                **base, "subject": {"kind": "plan", "ref": plan["id"]}}, None),
+                {plan["id"]: w.missing(plan["id"])})
+    for plan, task in [(pl, t) for pl, t in w.others_items(p, "tasks")
+                       if not w.sees_item(p, pl, "task", t)][:PROBES]:
+        ref = f"{plan['id']}/{task['id']}"
+        w.like_missing(p, "POST", ("/api/threads", {
+            **base, "subject": {"kind": "task", "ref": ref}}, None),
+            {task["id"]: w.missing(task["id"])})
+
+
+@route("GET", "/api/threads/{thread_id}")
+def _thread(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    for tid in w.threads:
+        _check_thread(w, p, tid)
+
+
+@route("POST", "/api/threads/{thread_id}/messages")
+def _message(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    inside = [tid for tid in w.threads if p in w.audience_of_thread(tid)]
+    outside = [tid for tid in w.threads if p not in w.audience_of_thread(tid)]
+    for tid in inside[-PROBES:]:
+        w.post_message(p, tid, [])  # for itself alone: no one else counts it
+        for q in w.audience_of_thread(tid):
+            _check_thread(w, q, tid)
+    for tid in outside[-PROBES:]:
+        path = f"/api/threads/{tid}/messages"
+        w.like_missing(p, "POST", (path, {"text": "Probe"}, None), {tid: w.missing(tid)})
+
+
+def _check_proposal(w: World, p: str, pid: str) -> None:
+    record = w.proposals[pid]
+    path = f"/api/proposals/{pid}"
+    if p not in (record["owner"], record["partner"]):
+        w.like_missing(p, "GET", (path, None, None), {pid: w.missing(pid)})
+        return
+    r = w.call(p, "GET", path)
+    assert r.status_code == 200, r.text
+    assert (r.json()["plan"], r.json()["status"]) == (record["plan"], record["status"])
+
+
+@route("GET", "/api/proposals")
+def _proposals(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/proposals")
+    assert r.status_code == 200
+    assert {x["id"]: x["status"] for x in r.json()} == {
+        pid: x["status"] for pid, x in w.proposals.items() if p in (x["owner"], x["partner"])}
+
+
+@route("POST", "/api/proposals")
+def _new_proposal(w: World, p: str) -> None:
+    made = []
+    kinds = set()
+    for plan_id, change in w.proposable(p):
+        if change["kind"] not in kinds:
+            kinds.add(change["kind"])
+            made.append(w.create_proposal(p, plan_id, change))
+    for pid in made:
+        for q in w.partners:
+            _check_proposal(w, q, pid)
+    # A proposal on a plan it may not see whole: as on no plan.
+    for plan in w.model.plans:
+        if "owner" not in w.view(p)["plans"].get(plan["id"], {}):
+            body = {"plan": plan["id"], "reason": "Probe",
+                    "change": {"kind": "move-start", "task": "probe", "start": "T+0h"}}
+            w.like_missing(p, "POST", ("/api/proposals", body, None),
+                           {plan["id"]: w.missing(plan["id"])})
+
+
+@route("GET", "/api/proposals/{proposal_id}")
+def _proposal(w: World, p: str) -> None:
+    w.open_proposal(p)
+    for pid in w.proposals:
+        _check_proposal(w, p, pid)
+
+
+def _decide(w: World, p: str, verb: str) -> None:
+    pid = w.open_proposal(p)
+    if pid is not None:
+        body = {"reason": w.canary("answer", {p, w.proposals[pid]["partner"]})}
+        r = w.call(p, "POST", f"/api/proposals/{pid}/{verb}", body=body)
+        assert r.status_code == 200, r.text
+        w.proposals[pid]["status"] = "accepted" if verb == "accept" else "declined"
+        assert r.json()["status"] == w.proposals[pid]["status"]
+        if verb == "accept":
+            w.new_id(r.json()["answer"], "version")
+        again = w.call(p, "POST", f"/api/proposals/{pid}/{verb}", body=body)
+        assert again.status_code == 422
+    for pid, x in w.proposals.items():
+        path = f"/api/proposals/{pid}/{verb}"
+        if p not in (x["owner"], x["partner"]):
+            w.like_missing(p, "POST", (path, {"reason": "Probe"}, None), {pid: w.missing(pid)})
+        elif p != x["owner"]:
+            assert w.call(p, "POST", path, body={"reason": "Probe"}).status_code == 403
+
+
+@route("POST", "/api/proposals/{proposal_id}/accept")
+def _accept(w: World, p: str) -> None:
+    _decide(w, p, "accept")
+
+
+@route("POST", "/api/proposals/{proposal_id}/decline")
+def _decline(w: World, p: str) -> None:
+    _decide(w, p, "decline")
+
+
+def _check_decision(w: World, p: str, did: str) -> None:
+    record = w.decisions[did]
+    path = f"/api/decisions/{did}"
+    if p not in {record["partner"], *record["asked"]}:
+        w.like_missing(p, "GET", (path, None, None), {did: w.missing(did)})
+        return
+    r = w.call(p, "GET", path)
+    assert r.status_code == 200
+    got = r.json()
+    assert set(got["partners"]) == record["asked"]
+    assert {k: v["stance"] for k, v in got["responses"].items() if v} == record["responses"]
+
+
+@route("GET", "/api/decisions")
+def _decisions(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    r = w.call(p, "GET", "/api/decisions")
+    assert r.status_code == 200
+    assert {d["id"] for d in r.json()} == {
+        did for did, d in w.decisions.items() if p in {d["partner"], *d["asked"]}}
+
+
+@route("POST", "/api/decisions")
+def _new_decision(w: World, p: str) -> None:
+    others = [q for q in w.partners if q != p]
+    made = [w.create_decision(p, [p]), w.create_decision(p, others[:1])]
+    for did in made:
+        for q in w.partners:
+            _check_decision(w, q, did)
+
+
+@route("GET", "/api/decisions/{decision_id}")
+def _decision(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    for did in w.decisions:
+        _check_decision(w, p, did)
+
+
+@route("POST", "/api/decisions/{decision_id}/responses")
+def _respond(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    for did, d in list(w.decisions.items()):
+        path = f"/api/decisions/{did}/responses"
+        audience = {d["partner"], *d["asked"]}
+        body = {"stance": "reservation", "note": w.canary("note", audience)}
+        if p in d["asked"]:
+            r = w.call(p, "POST", path, body=body)
+            assert r.status_code == 200, r.text
+            d["responses"][p] = "reservation"
+            for q in audience:
+                _check_decision(w, q, did)
+        elif p in audience:
+            assert w.call(p, "POST", path, body=body).status_code == 403
+        else:
+            w.like_missing(p, "POST", (path, {"stance": "concur"}, None), {did: w.missing(did)})
+
+
+@route("POST", "/api/expectations/{plan_id}/{expectation_id}/acknowledge")
+def _acknowledge(w: World, p: str) -> None:
+    for plan in w.model.plans:
+        for exp in plan.get("expects") or []:
+            path = f"/api/expectations/{plan['id']}/{exp['id']}/acknowledge"
+            if exp["from"] == p:
+                r = w.call(p, "POST", path)
+                assert (r.status_code, r.content) == (204, b"")
+                w.acks.add((plan["id"], exp["id"], p))
+            elif w.sees_item(p, plan, "expectation", exp):
+                assert w.call(p, "POST", path).status_code == 403
+            else:
+                w.like_missing(p, "POST", (path, None, None), {exp["id"]: w.missing(exp["id"])})
+                w.like_missing(p, "POST", (path, None, None),
+                               {plan["id"]: w.missing(plan["id"]),
+                                exp["id"]: w.missing(exp["id"])})
+    r = w.call(p, "POST", f"/api/expectations/{w.missing('nor-nothing')}/none/acknowledge")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
+@route("GET", "/api/acknowledgements")
+def _acknowledgements(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/acknowledgements")
+    assert r.status_code == 200
+    owners = {plan["id"]: plan["owner"] for plan in w.model.plans}
+    assert {(a["expectation"], a["partner"]) for a in r.json()} == {
+        (f"{pl}/{e}", q) for pl, e, q in w.acks if p in (q, owners[pl])}
+
+
+@route("GET", "/api/notifications")
+def _notifications(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/notifications")
+    assert r.status_code == 200
+    for note in r.json():
+        opaque(note["id"], "notification")
+
+
+def _about_its_own(w: World, p: str, entry: Json) -> bool:
+    """Whether an audit entry is about ``p``'s own data or people (what it may read)."""
+    kind, _, ref = entry["subject"].partition(":")
+    owners = {plan["id"]: plan["owner"] for plan in w.model.plans}
+    if kind == "plan":
+        return owners.get(ref) == p
+    if kind == "thread":
+        return p in w.audience_of_thread(ref)
+    if kind == "proposal":
+        return p in (w.proposals[ref]["owner"], w.proposals[ref]["partner"])
+    if kind == "decision":
+        return p in {w.decisions[ref]["partner"], *w.decisions[ref]["asked"]}
+    if kind == "expectation":
+        return any(f"{pl}/{e}" == ref and p in (q, owners[pl]) for pl, e, q in w.acks)
+    if kind == "partner":  # an analysis that showed its hidden items to another partner
+        return ref == p or entry["action"] == "analysis"
+    if kind == "workspace":
+        return True
+    if kind == "observations":
+        return entry["partner"] in (None, p)
+    return bool(entry["partner"] == p)  # users, tokens, sessions, observations
+
+
+@route("GET", "/api/audit")
+def _audit(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/audit")
+    assert r.status_code == 200
+    for entry in r.json():
+        assert entry["user"] in (None, w.server.usernames[p]), entry
+        if entry["partner"] != p:
+            assert entry["detail"] == {}, f"{p} reads the detail of another's entry: {entry}"
+        assert _about_its_own(w, p, entry), f"{p} reads an audit entry about others: {entry}"
+
+
+@route("POST", "/auth/login")
+def _login(w: World, p: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+        browser = TestClient(w.client.app)
+    name = w.server.usernames[p]
+    r = w.call(p, "POST", "/auth/login", client=browser,
+               body={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["partner"] == p
+    csrf = r.json()["csrf"]
+    # The session passes the same gate as a token.
+    by_cookie = w.call(None, "GET", "/api/workspace", client=browser)
+    assert by_cookie.content == w.call(p, "GET", "/api/workspace").content
+    fake_plan = w.missing("nor-nothing")
+    body = {"status": "draft", "reason": "Probe"}
+    r = w.call(None, "POST", f"/api/plans/{fake_plan}/status", body=body, client=browser)
+    assert r.status_code == 403, "a write from a browser session needs its CSRF token"
+    r = w.call(None, "POST", f"/api/plans/{fake_plan}/status", body=body, client=browser,
+               headers={"x-csrf-token": csrf})
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+    # A wrong password and an unknown user answer the same.
+    wrong = w.call(None, "POST", "/auth/login", body={"username": name, "password": "x" * 21})
+    unknown = w.call(None, "POST", "/auth/login",
+                     body={"username": w.missing(name), "password": "x" * 21})
+    assert (wrong.status_code, wrong.content) == (unknown.status_code, unknown.content)
+    assert wrong.status_code == 401
+
+
+@route("POST", "/auth/logout")
+def _logout(w: World, p: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+        browser = TestClient(w.client.app)
+    r = w.call(p, "POST", "/auth/login", client=browser,
+               body={"username": w.server.usernames[p], "password": PASSWORD})
+    assert r.status_code == 200
+    assert w.call(None, "GET", "/api/me", client=browser).status_code == 200
+    assert w.call(None, "POST", "/auth/logout", client=browser).status_code == 204
+    browser.cookies.clear()
+    assert w.call(None, "GET", "/api/me", client=browser).status_code == 401
+
+
+# --------------------------------------------------------------------- beyond one route
+
+
+def anonymous(w: World) -> None:
+    """No route under /api answers without a sign-in."""
+    for method, path in MATRIX:
+        if path.startswith("/api/"):
+            concrete = re.sub(r"\{[a-z_]+\}", "x" * 16, path)
+            r = w.call(None, method, concrete, body={} if method == "POST" else None,
+                       params={"from": "a", "to": "b"} if path.endswith("/diff") else None)
+            assert r.status_code == 401, f"{method} {path} without a sign-in: {r.status_code}"
+
+
+def snapshot(w: World, p: str) -> dict[str, bytes]:
+    """Everything ``p`` can read without writing anything."""
+    paths = ["/api/me", "/api/workspace", "/api/plans", "/api/threads", "/api/proposals",
+             "/api/decisions", "/api/acknowledgements", "/api/notifications", "/api/audit"]
+    for plan in w.view(p)["plans"]:
+        paths.append(f"/api/plans/{plan}/versions")
+    out = {}
+    for path in paths:
+        r = w.call(p, "GET", path)
+        out[path] = r.content
+    for tid in w.threads:
+        if p in w.audience_of_thread(tid):
+            out[tid] = w.call(p, "GET", f"/api/threads/{tid}").content
+    return out
+
+
+def out_of_sight(w: World, p: str) -> None:
+    """What other partners do without ``p`` leaves no trace in anything ``p`` can read."""
+    before = snapshot(w, p)
+    q = w.partners[(w.partners.index(p) + 1) % len(w.partners)]
+    third = [x for x in w.partners if x not in (p, q)]
+    tid = w.create_thread(q, third[:1], {"kind": "scenario", "ref": w.scenario})
+    w.post_message(q, tid, [])
+    w.create_decision(q, [q, *third[:1]])
+    for ind in w.model.indicators:
+        if q in w.model.indicator_audience(ind):
+            w.post_observation(q, ind["id"], None)
+            break
+    for plan in w.model.plans:
+        if plan["owner"] == q and p not in w.model.id_audience(plan):
+            r = w.call(q, "POST", f"/api/plans/{plan['id']}/status",
+                       body={"status": "draft", "reason": w.canary("status", {q})})
+            assert r.status_code == 201
+    if third:
+        for plan_id, change in w.proposable(q, third[0]):
+            w.create_proposal(q, plan_id, change)
+            break
+    w.call(q, "GET", "/api/export")
+    after = snapshot(w, p)
+    for key in before:
+        assert before[key] == after[key], f"{key} as {p} changed when others acted out of sight"
+
+
+def run_everything(w: World) -> None:
+    """The whole matrix on one world (the generated workspaces)."""
+    for check in MATRIX.values():
+        for p in w.partners:
+            check(w, p)
+    anonymous(w)
+    for p in w.partners:
+        out_of_sight(w, p)
+    assert_unrelated(w.ids)
+
+
+# --------------------------------------------------------------------- the tests
+
+
+@pytest.fixture(scope="module", params=[(kind, name) for kind in DATABASES for name in FOLDERS],
+                ids=lambda param: f"{param[0]}-{param[1]}")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[World]:
+    kind, name = request.param
+    w = World(name, FOLDERS[name], kind, tmp_path_factory.mktemp(f"{kind}-{name}"))
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def live(world: World) -> World:
+    assert not world.closed, "another test reset this world's database in the middle of it"
+    return world
+
+
+def app_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every (method, path) the app serves, through included routers and mounts."""
+    for r in routes:
+        if hasattr(r, "original_router"):  # FastAPI keeps an included router whole
+            inner = prefix + (getattr(r.include_context, "prefix", "") or "")
+            yield from app_routes(r.original_router.routes, inner)
+        elif hasattr(r, "routes") and getattr(r, "path", None) is not None:
+            yield from app_routes(r.routes, prefix + r.path)  # a mounted router
+        else:
+            for method in getattr(r, "methods", None) or {"*"}:
+                if method != "HEAD":
+                    yield method, prefix + getattr(r, "path", "")
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    app = create_app(None)  # type: ignore[arg-type]  # the routes need no database
+    served = {(m, path) for m, path in app_routes(app.routes)
+              if path.startswith(("/api/", "/auth/"))}
+    assert len(served) >= 30
+    assert served - set(MATRIX) == set(), "routes the matrix does not run"
+    assert set(MATRIX) - served == set(), "the matrix lists routes the app no longer has"
+
+
+@pytest.mark.parametrize("method_path", list(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_each_route_answers_every_partner_as_the_reference_says(live: World,
+                                                                method_path: Route) -> None:
+    for partner in live.partners:
+        MATRIX[method_path](live, partner)
+
+
+def test_no_route_answers_without_a_sign_in(live: World) -> None:
+    anonymous(live)
+
+
+def test_what_others_do_out_of_sight_leaves_no_trace(live: World) -> None:
+    for partner in live.partners:
+        out_of_sight(live, partner)
+
+
+def test_ids_are_opaque(live: World) -> None:
+    assert len(live.ids) >= 4
+    assert_unrelated(live.ids)
+
+
+def plans_in(generated: GeneratedWorkspace) -> int:
+    return sum(1 for name in generated.files
+               if name != "workspace.yaml" and not name.startswith("observations"))
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_the_matrix_holds_on_generated_workspaces(
+        kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    World.close_live()
+
+    @settings(max_examples=GENERATED_EXAMPLES, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.filter_too_much])
+    @given(workspaces().filter(lambda g: plans_in(g) >= 2))
+    def run(generated: GeneratedWorkspace) -> None:
+        tmp = tmp_path_factory.mktemp(f"generated-{kind}")
+        source = generated.write(tmp / "source")
+        w = World("generated", source, kind, tmp)
+        try:
+            run_everything(w)
+        finally:
+            w.close()
+
+    run()
