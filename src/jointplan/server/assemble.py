@@ -7,6 +7,7 @@ never disagree on what a file means.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import tempfile
@@ -50,7 +51,12 @@ def read_sources(sources: Sequence[Source]) -> Loaded:
         for source in sources:
             (folder / source.name).write_bytes(source.data)
         try:
-            loaded = load_workspace(folder)
+            try:
+                loaded = load_workspace(folder)
+            finally:
+                # The reader freezes what it read for the short-lived CLI; a server
+                # lives on, so let the collector see those objects again.
+                gc.unfreeze()
             problems = reference_problems(loaded.workspace, loaded.locator)
             if problems:
                 raise InvalidWorkspace(problems)
