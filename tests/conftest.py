@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+
+
+def _shared() -> Path:
+    """The shared contract and data: $JOINTPLAN_SHARED, beside the checkout, or /work/shared."""
+    candidates = [os.environ.get("JOINTPLAN_SHARED"), ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "contract").is_dir():
+            return Path(candidate)
+    raise RuntimeError("the shared contract is missing: set JOINTPLAN_SHARED to the folder "
+                       "that holds contract/ and data/")
+
+
+SHARED = _shared()
 CONTRACT = SHARED / "contract"
 EXAMPLES = ROOT / "examples"
 

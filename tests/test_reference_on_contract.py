@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from tests.reference.model import reference_check
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract"
+CONTRACT = SHARED / "contract"
 
 CASES = sorted(
     (vector.name, expected.stem)

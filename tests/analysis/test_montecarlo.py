@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,9 +35,10 @@ from jointplan.model import (
     Task,
     Workspace,
 )
+from tests.conftest import SHARED
 
 LEAF = "s"
-PSPLIB = Path(__file__).resolve().parents[3] / "shared" / "data" / "psplib-j30"
+PSPLIB = SHARED / "data" / "psplib-j30"
 
 
 def pert(low: int, likely: int, high: int) -> Duration:
