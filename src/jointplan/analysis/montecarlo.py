@@ -9,14 +9,17 @@ step one numpy operation over a batch of samples.
 
 Random numbers: task ``PLAN/TASK`` reads its own PCG64DXSM stream, seeded
 with a BLAKE2b hash of the seed and that name, and sample ``i`` takes the
-``i``-th 16 bits of it. A figure therefore depends only on the seed, on the tasks it
-is computed from and on the number of samples; never on the batch size, on
-unrelated tasks or on how samples are split between workers. Every result
-is an integer tally, and tallies of any split add up to the same numbers.
+``i``-th 16 bits of it. A figure therefore depends only on the seed, on the
+tasks it is computed from and on the number of samples; never on the batch
+size, on unrelated tasks or on how samples are split between workers. Every
+result is an integer tally, and tallies of any split add up to the same
+numbers.
 
 Memory: about ``9 * tasks * batch`` bytes while a batch runs (see
-``batch_for``); tallies are bounded (``BINS`` bins per task and objective)
-whatever the number of samples.
+``batch_for``); tallies are bounded whatever the number of samples (at most
+``BINS`` histogram bins per task and objective, ``HIST_CELLS`` in all).
+Task quantiles are read from the first ``QUANTILE_SAMPLES`` samples; every
+other figure from all of them.
 """
 
 from __future__ import annotations
