@@ -692,6 +692,25 @@ def _observe(w: World, p: str) -> None:
                        {ind["id"]: w.missing(ind["id"])})
 
 
+@route("GET", "/api/simulate")
+def _simulate(w: World, p: str) -> None:
+    from jointplan.services.simulate import simulate_workspace
+
+    params = {"samples": "300", "seed": "3"}
+    r = w.call(p, "GET", "/api/simulate", params=params)
+    try:
+        expected = [run.report for run in simulate_workspace(w.folder, p, None, samples=300,
+                                                             seed=3)]
+    except ValueError:
+        # Nothing of the partner's own to simulate: a 422 naming the field.
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"][-1] == "scenario"
+        return
+    assert r.status_code == 200, r.text
+    # The server runs the same kernel and the same cut on what it stores.
+    assert r.json() == json.loads(json.dumps(expected))
+
+
 @route("GET", "/api/check")
 def _check(w: World, p: str) -> None:
     def notes() -> dict[str, list[str]]:

@@ -363,3 +363,22 @@ def test_a_thread_about_a_task_hidden_from_a_partner_does_not_name_it(pages):
     for page in ("/threads", path):
         text = pages.client("RRA").get(page).text
         assert "a task you may not see" in text and "crisis-cell" not in text
+
+
+
+def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
+    """The risk panel comes from the same kernel and cut as the API, for this plan only."""
+    client = pages.client("NOR")
+    page = client.get("/plans/nor-evacuation")
+    assert 'id="risk"' in page.text and "Simulate" in page.text
+    part = client.get("/plans/nor-evacuation/risk",
+                      params={"scenario": "unrest-aster", "samples": "500"})
+    assert part.status_code == 200
+    assert "all-out" in part.text and "P(met)" in part.text
+    assert "rra-shelter" not in part.text  # another plan's objectives stay on its own page
+    bad = client.get("/plans/nor-evacuation/risk", params={"scenario": "no-such-leaf"})
+    assert bad.status_code == 200 and 'role="alert"' in bad.text
+    missing = pages.client("RRA").get("/plans/sou-aster/risk")
+    nowhere = pages.client("RRA").get("/plans/sou-nothin/risk")
+    assert missing.status_code == nowhere.status_code == 404
+    assert missing.text == nowhere.text

@@ -101,6 +101,17 @@ def check(hub: HubDep, actor: CurrentActor) -> Json:
     return analysis.check_for(hub, actor)
 
 
+@router.get("/simulate", tags=["analysis"])
+def simulate(hub: HubDep, actor: CurrentActor,
+             scenario: str | None = Query(None, max_length=128,
+                                          description="A leaf scenario; default: every leaf "
+                                          "where the caller's plans are active"),
+             samples: int = Query(2000, ge=1, le=analysis.MAX_SAMPLES),
+             seed: int = Query(7, ge=0, le=2**63 - 1)) -> list[Json]:
+    """Monte Carlo risk of the stored plans, one report per leaf (the CLI's JSON)."""
+    return analysis.simulate_for(hub, actor, scenario, samples, seed)
+
+
 @router.get("/threads", tags=["collaboration"])
 def threads(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:

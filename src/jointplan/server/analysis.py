@@ -16,7 +16,7 @@ from ..sharing import Rules
 from ..sharing.cut import check_result
 from ..store import audit
 from ..store.tables import Notification
-from .hub import Hub
+from .hub import Hub, Invalid
 
 
 def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
@@ -48,3 +48,29 @@ def _exposed_owners(report: dict[str, Any], viewer: str) -> dict[str, str]:
             if item.get("hidden") and item["partner"] != viewer:
                 counts[item["partner"]] = counts.get(item["partner"], 0) + 1
     return {p: f"some (in {n} conflict{'s' if n != 1 else ''})" for p, n in counts.items()}
+
+
+MAX_SAMPLES = 20_000
+"""Samples one request may ask for: the server shares its cores between partners."""
+
+
+def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
+                 seed: int) -> list[dict[str, Any]]:
+    """Risk simulation of the stored plans, cut for the actor's partner (one per leaf)."""
+    from ..services.simulate import simulate_loaded
+
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise Invalid("samples", f"samples must be between 1 and {MAX_SAMPLES}")
+    if seed < 0:
+        raise Invalid("seed", "seed must be a whole number >= 0")
+    hub.take_analysis_slot(actor.partner)
+    with hub.db.write() as session:
+        ws = hub.current(session).workspace
+        try:
+            runs = simulate_loaded(ws, actor.partner, scenario, samples=samples, seed=seed)
+        except ValueError as exc:
+            raise Invalid("scenario", str(exc)) from None
+        audit.append(session, action="simulation", subject=f"partner:{actor.partner}",
+                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
+                     detail={"scenario": scenario, "samples": samples, "seed": seed})
+    return [run.report for run in runs]

@@ -157,7 +157,17 @@ def simulate_workspace(folder: str | Path, viewer: str | None, scenario: str | N
                          "not both")
     loaded = load_checked(folder)
     require_partner(loaded, viewer)
-    ws = loaded.workspace
+    return simulate_loaded(loaded.workspace, viewer, scenario, samples=samples, seed=seed,
+                           workers=workers, scheduler=scheduler, client=client,
+                           charts=charts, progress=progress)
+
+
+def simulate_loaded(ws: Workspace, viewer: str | None, scenario: str | None, *,
+                    samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+                    workers: int | None = None, scheduler: str | None = None,
+                    client: Any = None, charts: bool = False,
+                    progress: Progress | None = None) -> list[Run]:
+    """Simulate a workspace already read (the server's), as ``viewer`` sees it."""
     leaves = leaves_for(ws, viewer, scenario)
     rules = Rules(ws)
     runs = []

@@ -19,7 +19,7 @@ from ..server import collab, plans
 from ..server.assemble import Source
 from ..server.hub import Forbidden, Hub, Invalid, NotFound
 from ..services.accounts import Actor
-from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, page
+from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, fragment, page
 from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
 from .svg import timeline
 
@@ -138,7 +138,8 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "acknowledged": {a["expectation"] for a in acks},
             "resources": {r["id"]: r["name"] for r in view["resources"]},
             "areas": {a["id"]: a["name"] for a in view["areas"]},
-            "problems": [], "upload_text": [], "edit": {}, "section": "plans"}
+            "problems": [], "upload_text": [], "edit": {}, "section": "plans",
+            "risk_leaves": leaves(view["scenarios"])}
 
 
 @router.get("/plans/{plan_id}")
@@ -263,3 +264,28 @@ def acknowledge(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                 expectation_id: str) -> Response:
     collab.acknowledge(hub, actor, plan_id, expectation_id)
     return done(f"/plans/{plan_id}", "acknowledged", f"#exp-{expectation_id}")
+
+
+# -- the risk panel -----------------------------------------------------------------------
+
+
+@router.get("/plans/{plan_id}/risk")
+def risk(request: Request, hub: HubDep, actor: PageActor, plan_id: str, scenario: str = "",
+         samples: int = 2000) -> Response:
+    """The plan's objectives and tasks from a Monte Carlo run, as this partner may see them."""
+    from ..server import analysis
+
+    with hub.db.read() as session:
+        if find_plan(plans.workspace_view(hub, session, actor), plan_id) is None:
+            raise NotFound(plan_id)
+    error, reports = "", []
+    try:
+        reports = analysis.simulate_for(hub, actor, scenario or None,
+                                        max(1, min(samples, analysis.MAX_SAMPLES)), 7)
+    except Invalid as exc:
+        error = str(exc)
+    runs = [{"scenario": r["scenario"], "samples": r["samples"],
+             "objectives": [o for o in r["objectives"] if o["plan"] == plan_id],
+             "tasks": [t for t in r["tasks"] if t["plan"] == plan_id]} for r in reports]
+    return fragment(request, "_risk.html", actor, runs=runs, error=error,
+                    format_time=format_time)
