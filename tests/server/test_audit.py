@@ -9,7 +9,6 @@ CLI is run against committed tampering, which is then undone.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +26,8 @@ from jointplan.store.tables import AuditEntry, Base
 from tests.conftest import EXAMPLES
 from tests.server.conftest import (
     PASSWORD,
-    POSTGRES,
     Server,
-    _postgres_ready,
-    reset_postgres,
+    fresh_database,
     start_server,
 )
 
@@ -61,16 +58,7 @@ class Chain:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def chain(request, tmp_path_factory) -> Iterator[Chain]:
     """A server on each database, after one of every kind of write."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('audit') / 'jointplan.db'}"
-    else:
-        problem = _postgres_ready()
-        if problem is not None:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"PostgreSQL is required in CI and is not reachable: {problem}")
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES} ({problem})")
-        reset_postgres()
-        url = POSTGRES
+    url = fresh_database(request.param, tmp_path_factory.mktemp("audit"))
     server = start_server(url, EXAMPLE)
     for write in WRITES:
         response = write.prepare(server)()

@@ -9,7 +9,6 @@ without a valid token answers 401: no route ignores authentication.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from jointplan.api import create_app
 from tests.conftest import EXAMPLES
-from tests.server.conftest import POSTGRES, Server, _postgres_ready, reset_postgres, start_server
+from tests.server.conftest import Server, fresh_database, start_server
 
 EXAMPLE = EXAMPLES / "northern-strait"
 PARTNERS = ("NOR", "SOU")
@@ -70,16 +69,7 @@ class Fuzzed:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def fuzzed(request, tmp_path_factory) -> Iterator[Fuzzed]:
     """One server per database for the whole module, with one object of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'jointplan.db'}"
-    else:
-        problem = _postgres_ready()
-        if problem is not None:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"PostgreSQL is required in CI and is not reachable: {problem}")
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES} ({problem})")
-        reset_postgres()
-        url = POSTGRES
+    url = fresh_database(request.param, tmp_path_factory.mktemp("fuzz"))
     server = start_server(url, EXAMPLE)
     schema = schemathesis.openapi.from_asgi("/openapi.json", server.client.app)
     paths, queries = _real_ids(server)
