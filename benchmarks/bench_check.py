@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     folder = workspace(tasks, args.seed)
     files = workspace_files(folder)
     size = sum(f.stat().st_size for f in files)
-    print(f"check: {folder} ({tasks:,} tasks, {len(files)} files, {size / 1e6:.1f} MB) as "
+    shown = folder.relative_to(WORK.parent.parent) if folder.is_relative_to(WORK.parent.parent) \
+        else folder
+    print(f"check: {shown} ({tasks:,} tasks, {len(files)} files, {size / 1e6:.1f} MB) as "
           f"{args.viewer}; {machine()}")
     methods = [
         Method(YAML_GC, lambda: pyyaml_load(files, collect=True), tasks),

@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _shared() -> Path:
-    """The shared contract and data: $JOINTPLAN_SHARED, beside the checkout, or /work/shared."""
-    candidates = [os.environ.get("JOINTPLAN_SHARED"), ROOT.parent / "shared", "/work/shared"]
+    """The shared contract and data: $JOINTPLAN_SHARED, or a `shared` folder beside the
+    checkout or beside one of its parents."""
+    candidates = [Path(os.environ["JOINTPLAN_SHARED"])] if os.environ.get("JOINTPLAN_SHARED") \
+        else [folder / "shared" for folder in ROOT.parents]
     for candidate in candidates:
-        if candidate and (Path(candidate) / "contract").is_dir():
-            return Path(candidate)
+        if (candidate / "contract").is_dir():
+            return candidate
     raise RuntimeError("the shared contract is missing: set JOINTPLAN_SHARED to the folder "
                        "that holds contract/ and data/")
 

@@ -1,6 +1,6 @@
 """A plain reference model of ``jointplan check DIR --as CODE --json``.
 
-Written from ``/work/shared/docs/plan-format.md`` alone and deliberately naive:
+Written from the format contract (``plan-format.md``) alone and deliberately naive:
 every leaf, every resource, every pair of tasks, breakpoint-by-breakpoint sums.
 It assumes its input is valid and imports nothing from ``jointplan``; it is the
 oracle of the differential property test, so clarity matters more than speed.
