@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_time, parse_time
 from ..services.accounts import Actor
-from ..sharing import Rules
+from ..sharing import Rules, exchanges
 from ..store import audit
 from ..store.tables import (
     Acknowledgement,
@@ -80,7 +80,7 @@ def _check_subject(hub: Hub, session: Session, actor: Actor, kind: Any, ref: Any
 
 
 def _thread_audience(t: Thread) -> set[str]:
-    return {t.partner, *t.share}
+    return set(exchanges.thread_audience(t.partner, t.share))
 
 
 def create_thread(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
@@ -108,7 +108,7 @@ def create_thread(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
 
 def _visible_thread(session: Session, actor: Actor, thread_id: str) -> Thread:
     thread = session.get(Thread, thread_id)
-    if thread is None or actor.partner not in _thread_audience(thread):
+    if thread is None or not exchanges.sees_thread(actor.partner, thread.partner, thread.share):
         raise NotFound(thread_id)
     return thread
 
@@ -116,7 +116,7 @@ def _visible_thread(session: Session, actor: Actor, thread_id: str) -> Thread:
 def _messages(session: Session, actor: Actor, thread: Thread) -> list[Message]:
     rows = session.scalars(select(Message).where(Message.thread_id == thread.id)
                            .order_by(Message.seq))
-    return [m for m in rows if m.partner == actor.partner or actor.partner in m.share]
+    return [m for m in rows if exchanges.sees_message(actor.partner, m.partner, m.share)]
 
 
 def _seen_subjects(hub: Hub, session: Session, actor: Actor) -> set[str]:
@@ -149,7 +149,7 @@ def list_threads(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any
     rows = session.scalars(select(Thread).order_by(Thread.created, Thread.id))
     seen = _seen_subjects(hub, session, actor)
     return [_thread_json(session, actor, t, False, seen) for t in rows
-            if actor.partner in _thread_audience(t)]
+            if exchanges.sees_thread(actor.partner, t.partner, t.share)]
 
 
 def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict[str, Any]:
@@ -270,16 +270,15 @@ def _proposal_json(p: Proposal) -> dict[str, Any]:
 
 def _visible_proposal(session: Session, actor: Actor, proposal_id: str) -> Proposal:
     p = session.get(Proposal, proposal_id)
-    if p is None or actor.partner not in (p.owner, p.partner):
+    if p is None or not exchanges.sees_proposal(actor.partner, p.partner, p.owner):
         raise NotFound(proposal_id)
     return p
 
 
 def list_proposals(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Proposal).where(or_(
-        Proposal.owner == actor.partner, Proposal.partner == actor.partner))
-        .order_by(Proposal.created, Proposal.id))
-    return [_proposal_json(p) for p in rows]
+    rows = session.scalars(select(Proposal).order_by(Proposal.created, Proposal.id))
+    return [_proposal_json(p) for p in rows
+            if exchanges.sees_proposal(actor.partner, p.partner, p.owner)]
 
 
 def get_proposal(hub: Hub, session: Session, actor: Actor, proposal_id: str) -> dict[str, Any]:
@@ -350,7 +349,7 @@ def create_decision(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
 
 def _visible_decision(session: Session, actor: Actor, decision_id: str) -> Decision:
     d = session.get(Decision, decision_id)
-    if d is None or actor.partner not in {d.partner, *d.asked}:
+    if d is None or not exchanges.sees_decision(actor.partner, d.partner, d.asked):
         raise NotFound(decision_id)
     return d
 
@@ -364,7 +363,8 @@ def _decision_json(session: Session, d: Decision) -> dict[str, Any]:
 
 def list_decisions(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(select(Decision).order_by(Decision.created, Decision.id))
-    return [_decision_json(session, d) for d in rows if actor.partner in {d.partner, *d.asked}]
+    return [_decision_json(session, d) for d in rows
+            if exchanges.sees_decision(actor.partner, d.partner, d.asked)]
 
 
 def get_decision(hub: Hub, session: Session, actor: Actor, decision_id: str) -> dict[str, Any]:
@@ -433,7 +433,7 @@ def acknowledgements(hub: Hub, session: Session, actor: Actor) -> list[dict[str,
     rows = session.scalars(select(Acknowledgement).order_by(Acknowledgement.created))
     return [{"expectation": f"{a.plan_id}/{a.expectation}", "partner": a.partner,
              "at": _iso(a.created)} for a in rows
-            if actor.partner in (a.partner, owners.get(a.plan_id))]
+            if exchanges.sees_acknowledgement(actor.partner, a.partner, owners.get(a.plan_id))]
 
 
 def notifications(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -447,11 +447,13 @@ def audit_entries(hub: Hub, session: Session, actor: Actor) -> list[dict[str, An
     users = {u.id: u for u in session.scalars(select(User))}
     out = []
     for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2000)):
-        if e.partner != actor.partner and actor.partner not in e.owners:
+        if not exchanges.reads_audit_entry(actor.partner, e.partner, e.owners):
             continue
         user = users.get(e.user_id or "")
+        name = (user.username if user is not None
+                and exchanges.sees_own_side(actor.partner, user.partner) else None)
         out.append({"at": e.at, "action": e.action, "subject": e.subject,
-                    "partner": e.partner,
-                    "user": user.username if user and user.partner == actor.partner else None,
-                    "detail": e.detail if e.partner == actor.partner else {}})
+                    "partner": e.partner, "user": name,
+                    "detail": e.detail if exchanges.sees_own_side(actor.partner, e.partner)
+                    else {}})
     return out

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
 from ..services.accounts import Actor
-from ..sharing import Rules
+from ..sharing import Rules, exchanges
 from ..sharing.view import export_files as view_files
 from ..sharing.view import view_for
 from ..store import audit
@@ -305,7 +305,9 @@ def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict
                     .isoformat(timespec="seconds"), "partner": version.owner,
                     # Of a plan seen only through items addressed to it: nothing but its id.
                     "status": version.status if "owner" in view else None,
-                    "reason": version.reason if actor.partner == version.owner else None})
+                    "reason": (version.reason if exchanges.sees_own_side(actor.partner,
+                                                                         version.owner)
+                               else None)})
     if not out:
         raise NotFound(plan_id)
     return out
