@@ -19,6 +19,9 @@ from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
 from .assemble import lapse_hidden_references, read_sources, stored_sources, without_dangling
 
+MODEL_CHANGES = ("workspace.import", "plan.version", "observations.import", "observation.post")
+"""Audit actions of the writes that change the model; analyses, logins and talk do not."""
+
 
 class NotFound(Exception):
     """The object does not exist, or the actor may not see it: the two answer the same."""
@@ -104,10 +107,12 @@ class Hub:
         return [r.doc for r in session.scalars(select(ObservationRow).order_by(ObservationRow.seq))]
 
     def head(self, session: Session) -> int:
-        return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
+        """The newest audit entry of a write that changes the workspace's model."""
+        return int(session.scalar(select(func.max(AuditEntry.seq))
+                                  .where(AuditEntry.action.in_(MODEL_CHANGES))) or 0)
 
     def current(self, session: Session) -> Current:
-        """The model of what is stored now (cached until the next write)."""
+        """The model of what is stored now (cached until a write changes it)."""
         head = self.head(session)
         cached = self._current
         if cached is not None and cached.head == head:
