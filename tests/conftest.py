@@ -1,8 +1,7 @@
-"""Shared test setup: where the project's shared contract and data live."""
+"""Shared test setup: where the conformance vectors and test data live (data/)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,20 +9,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _shared() -> Path:
-    """The shared contract and data: $JOINTPLAN_SHARED, or a `shared` folder beside the
-    checkout or beside one of its parents."""
-    candidates = [Path(os.environ["JOINTPLAN_SHARED"])] if os.environ.get("JOINTPLAN_SHARED") \
-        else [folder / "shared" for folder in ROOT.parents]
-    for candidate in candidates:
-        if (candidate / "contract").is_dir():
-            return candidate
-    raise RuntimeError("the shared contract is missing: set JOINTPLAN_SHARED to the folder "
-                       "that holds contract/ and data/")
-
-
-SHARED = _shared()
-CONTRACT = SHARED / "contract"
+DATA = ROOT / "data"
+CONTRACT = DATA / "contract"
+PSPLIB = DATA / "psplib-j30"
+UPSTREAM = ROOT.parent / "shared"
+"""Where the project's upstream copy of the contract may sit beside a checkout (optional)."""
 EXAMPLES = ROOT / "examples"
 
 

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import CONTRACT
 from tests.reference.model import reference_check
 
-CONTRACT = SHARED / "contract"
 
 CASES = sorted(
     (vector.name, expected.stem)

@@ -35,10 +35,9 @@ from jointplan.model import (
     Task,
     Workspace,
 )
-from tests.conftest import SHARED
+from tests.conftest import PSPLIB
 
 LEAF = "s"
-PSPLIB = SHARED / "data" / "psplib-j30"
 
 
 def pert(low: int, likely: int, high: int) -> Duration:
@@ -144,8 +143,7 @@ def test_a_start_forced_past_its_flex_is_a_breach() -> None:
 def test_a_psplib_network_finishes_at_its_critical_path_length() -> None:
     """PSPLIB j30 instances state their critical path length (MPM-Time)."""
     files = sorted(PSPLIB.glob("j30*_1.sm"))[:5]
-    if not files:
-        pytest.skip("PSPLIB data not found in ../shared/data")
+    assert files, f"PSPLIB data missing under {PSPLIB}"
     for path in files:
         lines = path.read_text().splitlines()
         mpm = int(lines[lines.index(next(x for x in lines if x.startswith("pronr."))) + 1]
