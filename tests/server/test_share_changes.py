@@ -1,0 +1,173 @@
+"""Shares change: a partner narrowing or widening a share never locks anyone out.
+
+Three partners, AAA, BBB and CCC. Each test drives the server through the API
+only, on SQLite and on PostgreSQL, and checks that a reference whose owner can
+no longer see its target lapses (treated as absent, never an error, its owner
+told) and revives when the target is visible again; that an import is judged
+only against what the importer sees; and that no answer names a hidden id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.server.conftest import Server, fresh_database, start_server
+
+PARTNERS = ("AAA", "BBB", "CCC")
+WORKSPACE = {
+    "jointplan": 1, "kind": "workspace", "id": "three-ways", "title": "Three partners",
+    "partners": [{"code": c, "name": f"Partner {c}"} for c in PARTNERS],
+    "areas": [], "resources": [{"id": "berth", "name": "Berths", "capacity": 1}],
+    "scenarios": [{"id": "baseline", "title": "Baseline", "prior": 1.0}],
+}
+
+
+def plan(pid: str, share: Any, tasks: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
+    owner = pid.split("-")[0].upper()
+    doc: dict[str, Any] = {"jointplan": 1, "kind": "plan", "id": pid, "owner": owner,
+                           "title": f"Plan {pid}", "scenarios": ["baseline"]}
+    if share is not None:
+        doc["share"] = share
+    doc["tasks"] = tasks
+    doc.update(more)
+    return doc
+
+
+def task(tid: str, *after: str, start: str = "T+0h", **more: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": tid, "title": f"Task {tid}", "start": start,
+                           "duration": "1h"}
+    if after:
+        out["after"] = list(after)
+    out.update(more)
+    return out
+
+
+def folder_with(tmp: Path, *plans: dict[str, Any]) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "workspace.yaml").write_text(yaml.safe_dump(WORKSPACE, sort_keys=False))
+    for doc in plans:
+        (tmp / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return tmp
+
+
+def put(server: Server, partner: str, doc: dict[str, Any]) -> Any:
+    return server.client.post("/api/import", headers=server.as_(partner),
+                              json={"files": {f"{doc['id']}.json": json.dumps(doc)},
+                                    "reason": "test"})
+
+
+def reads(server: Server, partner: str) -> dict[str, Any]:
+    """Every read route that builds the workspace, as one partner: path -> response."""
+    out = {}
+    for path in ("/api/workspace", "/api/plans", "/api/check", "/api/export",
+                 "/api/simulate?scenario=baseline&samples=20&seed=1", "/api/notifications"):
+        out[path] = server.client.get(path, headers=server.as_(partner))
+    return out
+
+
+def notes(server: Server, partner: str) -> list[str]:
+    answer = server.client.get("/api/notifications", headers=server.as_(partner))
+    assert answer.status_code == 200, answer.text
+    return [n["text"] for n in answer.json()]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def serve(request: Any, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start a server on a fresh database of each kind with the plans given."""
+    started: list[Server] = []
+
+    def start(*plans: dict[str, Any]) -> Server:
+        url = fresh_database(request.param, tmp_path)
+        server = start_server(url, folder_with(tmp_path / "ws", *plans))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.hub.db.engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_narrowing_a_share_lapses_the_reference_that_depended_on_it(serve: Any) -> None:
+    """The probe's case: AAA narrows; BBB's hidden reference lapses; nobody is locked out."""
+    server = serve(plan("aaa-open", "all", [task("a1")]),
+                   plan("bbb-hide", ["CCC"], [task("b1", "aaa-open/a1")]))
+    answer = put(server, "AAA", plan("aaa-open", ["CCC"], [task("a1")]))
+    assert answer.status_code == 201, answer.text
+    for partner in PARTNERS:
+        for path, res in reads(server, partner).items():
+            assert res.status_code == 200, (partner, path, res.text)
+            if partner == "AAA":
+                assert "bbb-hide" not in res.text and "b1" not in res.text, (path, res.text)
+    # BBB no longer waits for a1 in what anyone sees, and BBB is told, naming only its own.
+    bbb = server.client.get("/api/plans/bbb-hide", headers=server.as_("BBB")).json()
+    assert "after" not in bbb["tasks"][0]
+    told = [n for n in notes(server, "BBB") if "aaa-open/a1" in n]
+    assert told and all("bbb-hide" in n and "b1" in n for n in told), notes(server, "BBB")
+    assert not [n for n in notes(server, "AAA") if "bbb" in n]
+    # Both can still write: AAA undoes its change, BBB drops the dependency.
+    assert put(server, "AAA", plan("aaa-open", "all", [task("a1")])).status_code == 201
+    revived = server.client.get("/api/plans/bbb-hide", headers=server.as_("BBB")).json()
+    assert revived["tasks"][0]["after"] == ["aaa-open/a1"]
+    assert put(server, "AAA", plan("aaa-open", ["CCC"], [task("a1")])).status_code == 201
+    assert put(server, "BBB", plan("bbb-hide", ["CCC"], [task("b1")])).status_code == 201
+    assert put(server, "BBB", plan("bbb-hide", ["CCC"], [task("b2")])).status_code == 201
+
+
+def test_a_reference_to_a_hidden_task_reads_like_one_to_nothing(serve: Any) -> None:
+    server = serve(plan("aaa-open", "all", [task("a1")]),
+                   plan("bbb-hide", ["CCC"], [task("b1"), task("b2")]))
+    answers = {}
+    for ref in ("bbb-hide/b1", "bbb-hide/b9"):
+        res = put(server, "AAA", plan("aaa-open", "all", [task("a1", ref)]))
+        assert res.status_code == 422, res.text
+        answers[ref] = res.text.replace(ref, "REF")
+    assert answers["bbb-hide/b1"] == answers["bbb-hide/b9"]
+    assert "no such task" in answers["bbb-hide/b1"]
+
+
+def test_a_cycle_through_a_hidden_task_is_accepted_and_broken(serve: Any) -> None:
+    """AAA closes a cycle through CCC's task it may not see: no word of it; BBB and CCC told."""
+    server = serve(plan("aaa-open", "all", [task("a1")]),
+                   plan("bbb-mid", "all", [task("b1", "ccc-hide/c1")]),
+                   plan("ccc-hide", ["BBB"], [task("c1", "aaa-open/a1")]))
+    before = {p: notes(server, p) for p in PARTNERS}
+    res = put(server, "AAA", plan("aaa-open", "all", [task("a1", "bbb-mid/b1")]))
+    assert res.status_code == 201, res.text
+    assert "ccc" not in res.text and "cycle" not in res.text
+    for partner in PARTNERS:
+        for path, answer in reads(server, partner).items():
+            assert answer.status_code == 200, (partner, path, answer.text)
+            if partner == "AAA":
+                assert "ccc-hide" not in answer.text and "c1" not in answer.text, path
+    # AAA's own edge stands; the two edges AAA could not see lapsed, and their owners know.
+    aaa = server.client.get("/api/plans/aaa-open", headers=server.as_("AAA")).json()
+    assert aaa["tasks"][0]["after"] == ["bbb-mid/b1"]
+    bbb = server.client.get("/api/plans/bbb-mid", headers=server.as_("BBB")).json()
+    ccc = server.client.get("/api/plans/ccc-hide", headers=server.as_("CCC")).json()
+    assert "after" not in bbb["tasks"][0] and "after" not in ccc["tasks"][0]
+    assert any("bbb-mid" in n and "ccc-hide/c1" in n for n in notes(server, "BBB"))
+    assert any("ccc-hide" in n and "aaa-open/a1" in n for n in notes(server, "CCC"))
+    assert notes(server, "AAA") == before["AAA"]
+    # When AAA drops its edge, theirs hold again.
+    assert put(server, "AAA", plan("aaa-open", "all", [task("a1")])).status_code == 201
+    bbb = server.client.get("/api/plans/bbb-mid", headers=server.as_("BBB")).json()
+    ccc = server.client.get("/api/plans/ccc-hide", headers=server.as_("CCC")).json()
+    assert bbb["tasks"][0]["after"] == ["ccc-hide/c1"]
+    assert ccc["tasks"][0]["after"] == ["aaa-open/a1"]
+
+
+def test_a_cycle_the_importer_sees_whole_is_refused_naming_it(serve: Any) -> None:
+    server = serve(plan("aaa-open", "all", [task("a1")]),
+                   plan("bbb-mid", "all", [task("b1", "aaa-open/a1")]))
+    res = put(server, "AAA", plan("aaa-open", "all", [task("a1", "bbb-mid/b1")]))
+    assert res.status_code == 422, res.text
+    problem = res.json()["problems"][0]
+    assert problem["file"] == "aaa-open.json"
+    assert problem["message"].startswith(
+        "dependency cycle: aaa-open/a1 after bbb-mid/b1 after aaa-open/a1;")
