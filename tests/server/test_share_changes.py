@@ -10,12 +10,15 @@ only against what the importer sees; and that no answer names a hidden id.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from tests.server.conftest import Server, fresh_database, start_server
 
@@ -171,3 +174,132 @@ def test_a_cycle_the_importer_sees_whole_is_refused_naming_it(serve: Any) -> Non
     assert problem["file"] == "aaa-open.json"
     assert problem["message"].startswith(
         "dependency cycle: aaa-open/a1 after bbb-mid/b1 after aaa-open/a1;")
+
+
+def test_a_provision_answering_a_removed_expectation_lapses(serve: Any) -> None:
+    expects = [{"id": "need", "from": "BBB", "what": "help", "window": ["T+0h", "T+2h"]}]
+    provides = [{"id": "give", "to": "AAA", "what": "help", "window": ["T+0h", "T+2h"],
+                 "answers": "aaa-open/need"}]
+    server = serve(plan("aaa-open", "all", [task("a1")], expects=expects),
+                   plan("bbb-give", "all", [task("b1")], provides=provides))
+    assert put(server, "AAA", plan("aaa-open", "all", [task("a1")])).status_code == 201
+    for partner in PARTNERS:
+        for path, res in reads(server, partner).items():
+            assert res.status_code == 200, (partner, path, res.text)
+    bbb = server.client.get("/api/plans/bbb-give", headers=server.as_("BBB")).json()
+    assert "answers" not in bbb["provides"][0]
+    assert any("give" in n and "aaa-open/need" in n for n in notes(server, "BBB"))
+    # BBB re-imports its plan as it wrote it: the lapsed reference is no error.
+    again = plan("bbb-give", "all", [task("b1")], provides=provides)
+    assert put(server, "BBB", again).status_code == 201
+
+
+# -- any partner narrowing or widening any share, in any order -----------------------
+
+# Ids that are no substring of one another, so a hidden one is found wherever it is named.
+INITIAL = {
+    "AAA": plan("aaa-pl", "all", [task("tk-aaa-1"), task("tk-aaa-2", "tk-aaa-1")]),
+    "BBB": plan("bbb-pl", "all", [task("tk-bbb-1", "aaa-pl/tk-aaa-1"),
+                                  task("tk-bbb-2", "ccc-pl/tk-ccc-1")]),
+    "CCC": plan("ccc-pl", "all", [task("tk-ccc-1", "aaa-pl/tk-aaa-2"),
+                                  task("tk-ccc-2", "bbb-pl/tk-bbb-1")]),
+}
+LINK = "ccc-pl/tk-ccc-2"
+"""AAA's `tk-aaa-1` after this closes a cycle through BBB's and CCC's tasks."""
+SHARES: list[Any] = [None, "all", *[[p] for p in PARTNERS], ["AAA", "BBB"], ["BBB", "CCC"],
+                     ["AAA", "CCC"]]
+EXAMPLES = int(os.environ.get("JOINTPLAN_SHARE_EXAMPLES", "8"))
+
+Step = tuple[str, Any, Any, bool]
+"""A partner re-imports its plan with a plan share, a share for its first task, and
+(for AAA) whether its first task waits for ``LINK``."""
+
+
+def _doc(partner: str, step: Step | None) -> dict[str, Any]:
+    doc = json.loads(json.dumps(INITIAL[partner]))
+    if step is None:
+        return doc
+    _, share, task_share, link = step
+    if share is None:
+        doc.pop("share", None)
+    else:
+        doc["share"] = share
+    if task_share is not None:
+        doc["tasks"][0]["share"] = task_share
+    if link and partner == "AAA":
+        doc["tasks"][0]["after"] = [LINK]
+    return doc
+
+
+def _sees(partner: str, doc: dict[str, Any], item: dict[str, Any] | None = None) -> bool:
+    """The format's rule, written again here: owner, or in the plan's (and item's) share."""
+    if doc["owner"] == partner:
+        return True
+    for share in (doc.get("share"), (item or {}).get("share", "all")):
+        if share is None or (share != "all" and partner not in share):
+            return False
+    return True
+
+
+def _hidden(partner: str, docs: dict[str, dict[str, Any]]) -> list[str]:
+    out = []
+    for doc in docs.values():
+        if not _sees(partner, doc):
+            out.append(doc["id"])
+        out += [t["id"] for t in doc["tasks"] if not _sees(partner, doc, t)]
+    return out
+
+
+def _no_hidden(partner: str, docs: dict[str, dict[str, Any]], text: str, where: str,
+               wrote: str = "") -> None:
+    """No id hidden from the partner in the text, but those it wrote itself (``wrote``)."""
+    for secret in _hidden(partner, docs):
+        if secret in wrote:
+            continue
+        assert secret not in text, f"{partner} {where} names hidden {secret!r}: {text[:500]}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared(request: Any, tmp_path_factory: Any) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("shares")
+    server = start_server(fresh_database(request.param, tmp),
+                          folder_with(tmp / "ws", *INITIAL.values()))
+    yield server
+    server.hub.db.engine.dispose()  # type: ignore[attr-defined]
+
+
+steps = st.lists(st.tuples(st.sampled_from(PARTNERS), st.sampled_from(SHARES),
+                           st.sampled_from([None, *SHARES[1:]]), st.booleans()),
+                 min_size=1, max_size=4)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(steps=steps)
+def test_no_share_change_in_any_order_makes_the_server_refuse_another_partner(
+        shared: Server, steps: list[Step]) -> None:
+    server = shared
+    for partner in PARTNERS:  # back to the start: everything shared, no cycle
+        assert put(server, partner, _doc(partner, None)).status_code == 201
+    docs = {p: _doc(p, None) for p in PARTNERS}
+    for step in steps:
+        actor = step[0]
+        wanted = _doc(actor, step)
+        answer = put(server, actor, wanted)
+        # Only the actor's own change may be refused (a cycle it sees whole, or a new
+        # reference to what it may not see); the refusal names nothing hidden from it.
+        assert answer.status_code in (201, 422), answer.text
+        if answer.status_code == 201:
+            docs[actor] = wanted
+        _no_hidden(actor, docs, answer.text, "import answer", json.dumps(wanted))
+        for partner in PARTNERS:
+            for path, res in reads(server, partner).items():
+                assert res.status_code == 200, (step, partner, path, res.text)
+                if path != "/api/notifications":  # names targets as their owner wrote them
+                    _no_hidden(partner, docs, res.text, path)
+            own = f"/api/plans/{docs[partner]['id']}/versions"
+            assert server.client.get(own, headers=server.as_(partner)).status_code == 200
+            if partner != actor:
+                again = put(server, partner, docs[partner])
+                assert again.status_code == 201, (steps, partner, again.text)
