@@ -22,6 +22,7 @@ from ..sharing import Rules
 from ..sharing.lapse import (
     AFTER,
     ANSWERS,
+    Index,
     Reference,
     Resolved,
     holds,
@@ -142,11 +143,11 @@ def judge_upload(joint: dict[str, Any], others: Sequence[dict[str, Any]],
     ws, mine = loaded.workspace, set(uploaded)
     up_refs = references(ws, mine)
     base = without_references(ws, mine)
-    rules = Rules(base)
+    rules, index = Rules(base), Index(base)
     # The same words as the reader's for a task that does not exist.
     problems = [_located(loaded, (AFTER, r.plan, r.item, str(r.index)),
                          f"task {r.item!r}: after {r.target!r}: no such task")
-                for r in up_refs if not holds(rules, r) and _key(r) not in carried]
+                for r in up_refs if not holds(rules, r, index) and _key(r) not in carried]
     if problems:
         raise InvalidWorkspace(problems)
     kept = [r for r in breaks if r.plan not in mine]

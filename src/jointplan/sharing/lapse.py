@@ -64,7 +64,7 @@ class Reference:
         """What its owner is told: its own object and the target as it wrote it, nothing else."""
         what = "task" if self.field == AFTER else "provision"
         return (f"In {self.plan}, {what} {self.item!r}: `{self.field}: {self.target}` has "
-                "lapsed and counts as absent until it holds again (nothing of yours changed).")
+                "lapsed: it counts as absent until it holds again.")
 
     def revived_notice(self) -> str:
         what = "task" if self.field == AFTER else "provision"
@@ -109,22 +109,31 @@ def without_references(workspace: Workspace, plans: Iterable[str]) -> Workspace:
                                           for p in workspace.plans), _index={})
 
 
-def holds(rules: Rules, ref: Reference) -> bool:
+class Index:
+    """Plans, tasks, expectations and provisions by id, built once per workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.plans = {p.id: p for p in workspace.plans}
+        self.tasks = {(p.id, t.id): t for p in workspace.plans for t in p.tasks}
+        self.expects = {(p.id, e.id): e for p in workspace.plans for e in p.expects}
+        self.provides = {(p.id, v.id): v for p in workspace.plans for v in p.provides}
+
+
+def holds(rules: Rules, ref: Reference, index: Index | None = None) -> bool:
     """Whether the target exists and the reference's owner may see it."""
-    ws = rules.workspace
+    index = index or Index(rules.workspace)
     other, _, name = ref.target.rpartition("/")
-    try:
-        target = ws.plan(other or ref.plan)
-    except KeyError:
+    target = index.plans.get(other or ref.plan)
+    if target is None:
         return False
     if ref.field == AFTER:
+        task = index.tasks.get((target.id, name))
         if ref.local:
-            return any(t.id == name for t in target.tasks) and name != ref.item
-        task = next((t for t in target.tasks if t.id == name), None)
+            return task is not None and name != ref.item
         return task is not None and bool(
             rules.sees_fields(ref.owner, target, task, ("start", "duration")))
-    provision = next(v for v in ws.plan(ref.plan).provides if v.id == ref.item)
-    exp = next((e for e in target.expects if e.id == name), None)
+    provision = index.provides[(ref.plan, ref.item)]
+    exp = index.expects.get((target.id, name))
     return (exp is not None and target.owner == provision.to and exp.from_ == ref.owner
             and bool(rules.sees(ref.owner, target, exp)))
 
@@ -220,17 +229,17 @@ def live_references(workspace: Workspace, written: Sequence[Reference],
     A reference in ``breaks`` (an edge an import lapsed to break a cycle)
     stays lapsed only while it lies on a cycle of the edges that hold.
     """
-    rules = Rules(workspace)
+    rules, index = Rules(workspace), Index(workspace)
     broken = set(breaks)
     live: list[Reference] = []
     lapsed: list[Reference] = []
     for ref in written:
-        if not holds(rules, ref):
+        if not holds(rules, ref, index):
             lapsed.append(ref)
         elif ref not in broken:
             live.append(ref)
     known = set(written)
-    waiting = [r for r in dict.fromkeys(breaks) if r in known and holds(rules, r)]
+    waiting = [r for r in dict.fromkeys(breaks) if r in known and holds(rules, r, index)]
     full = _graph([*live, *waiting])
     for ref in waiting:
         if _reaches(full, ref.node, ref.source):  # restoring it would close a cycle again
@@ -259,17 +268,14 @@ def resolve(workspace: Workspace, written: Sequence[Reference],
     return Resolved(restore(workspace, live), tuple(sorted(set(lapsed))))
 
 
-def edge_seen(rules: Rules, viewer: str, ref: Reference) -> bool:
+def edge_seen(rules: Rules, viewer: str, ref: Reference, index: Index | None = None) -> bool:
     """Whether the viewer sees an `after` edge: the task, its `after`, and the target."""
-    ws = rules.workspace
-    plan = ws.plan(ref.plan)
-    task = next(t for t in plan.tasks if t.id == ref.item)
-    if not rules.sees_fields(viewer, plan, task, (AFTER,)):
+    index = index or Index(rules.workspace)
+    plan = index.plans[ref.plan]
+    if not rules.sees_fields(viewer, plan, index.tasks[(ref.plan, ref.item)], (AFTER,)):
         return False
     pid, _, tid = ref.node.partition("/")
-    target = ws.plan(pid)
-    other = next(t for t in target.tasks if t.id == tid)
-    return bool(rules.sees(viewer, target, other))
+    return bool(rules.sees(viewer, index.plans[pid], index.tasks[(pid, tid)]))
 
 
 @dataclass(frozen=True)
@@ -290,12 +296,12 @@ def judge_cycles(workspace: Workspace, live: Sequence[Reference], importer: str)
     whose owner is not the importer and which the importer cannot see (or,
     where there is none, every cross-plan edge of it not the importer's).
     """
-    rules = Rules(workspace)
+    rules, index = Rules(workspace), Index(workspace)
     edges = _graph(live)
     refused: list[tuple[Reference, ...]] = []
     breaks: list[Reference] = []
     while (cycle := find_cycle(edges)) is not None:
-        seen = [edge_seen(rules, importer, r) for r in cycle]
+        seen = [edge_seen(rules, importer, r, index) for r in cycle]
         if all(seen):
             own = next((k for k, r in enumerate(cycle) if r.owner == importer), 0)
             refused.append(tuple(cycle[own:] + cycle[:own]))
