@@ -144,10 +144,8 @@ def judge_upload(joint: dict[str, Any], others: Sequence[dict[str, Any]],
     up_refs = references(ws, mine)
     base = without_references(ws, mine)
     rules, index = Rules(base), Index(base)
-    # The same words as the reader's for a task that does not exist.
-    problems = [_located(loaded, (AFTER, r.plan, r.item, str(r.index)),
-                         f"task {r.item!r}: after {r.target!r}: no such task")
-                for r in up_refs if not holds(rules, r, index) and _key(r) not in carried]
+    problems = [_unseen(loaded, r) for r in up_refs
+                if not holds(rules, r, index) and _key(r) not in carried]
     if problems:
         raise InvalidWorkspace(problems)
     kept = [r for r in breaks if r.plan not in mine]
@@ -158,6 +156,15 @@ def judge_upload(joint: dict[str, Any], others: Sequence[dict[str, Any]],
         raise InvalidWorkspace([_cycle_problem(loaded, files, c) for c in judgement.refused])
     new = list(judgement.breaks)
     return resolve(base, everything, [*kept, *new]), new
+
+
+def _unseen(loaded: Loaded, ref: Reference) -> Problem:
+    """A new reference to what the importer may not see: the reader's words for nothing."""
+    if ref.field == AFTER:
+        return _located(loaded, (AFTER, ref.plan, ref.item, str(ref.index)),
+                        f"task {ref.item!r}: after {ref.target!r}: no such task")
+    return _located(loaded, ("plan", ref.plan),
+                    f"provision {ref.item!r}: answers {ref.target!r}: no such expectation")
 
 
 def _key(ref: Reference) -> tuple[str, str, str, str]:
