@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
+from ..server.limits import Limits
 from ..services.accounts import AccountError
 from . import auth, routes
+from .limits import RequestSizeLimit
 
 NOT_FOUND = {"detail": "not found"}
 
@@ -24,6 +26,7 @@ def create_app(hub: Hub) -> FastAPI:
                   "see; an object it may not see answers exactly like one that does not "
                   "exist.")
     app.state.hub = hub
+    app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
     app.include_router(routes.router)
     app.include_router(auth.router)
     web.install(app)

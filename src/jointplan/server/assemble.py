@@ -12,12 +12,11 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..files import InvalidWorkspace, Loaded, Problem, load_workspace
-from ..sharing.references import reference_problems
 
 JOINT_FILE = "00000000-workspace.json"
 STORED_OBSERVATIONS = "00000001-observations.json"
@@ -45,7 +44,11 @@ def stored_sources(joint: dict[str, Any], plans: Iterable[dict[str, Any]],
 
 
 def read_sources(sources: Sequence[Source]) -> Loaded:
-    """Read files given as bytes; problems name each file as the user named it."""
+    """Read files given as bytes; problems name each file as the user named it.
+
+    References are checked as the format alone says (they must exist); what
+    sharing makes of them is decided by the caller (see ``lapsing``).
+    """
     with tempfile.TemporaryDirectory(prefix="jointplan-") as tmp:
         folder = Path(tmp)
         for source in sources:
@@ -57,9 +60,6 @@ def read_sources(sources: Sequence[Source]) -> Loaded:
                 # The reader freezes what it read for the short-lived CLI; a server
                 # lives on, so let the collector see those objects again.
                 gc.unfreeze()
-            problems = reference_problems(loaded.workspace, loaded.locator)
-            if problems:
-                raise InvalidWorkspace(problems)
             return loaded
         except InvalidWorkspace as exc:
             raise InvalidWorkspace([_rename(p, folder) for p in exc.problems]) from None
@@ -111,30 +111,3 @@ def without_dangling(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
             doc["provides"] = provides
         out.append(doc)
     return out
-
-
-def lapse_hidden_references(loaded: Loaded) -> Loaded:
-    """Drop `after` references whose target its owner may no longer see (shares narrowed)."""
-    problems = reference_problems(loaded.workspace, loaded.locator)
-    if not problems:
-        return loaded
-    ws = loaded.workspace
-    from ..sharing import Rules
-
-    rules = Rules(ws)
-    tasks = {(p.id, t.id): (p, t) for p in ws.plans for t in p.tasks}
-    plans = []
-    for plan in ws.plans:
-        new_tasks = []
-        for t in plan.tasks:
-            keep = []
-            for ref in t.after:
-                other, _, name = ref.rpartition("/")
-                if other and other != plan.id:
-                    op, ot = tasks[(other, name)]
-                    if not rules.sees_fields(plan.owner, op, ot, ("start", "duration")):
-                        continue
-                keep.append(ref)
-            new_tasks.append(replace(t, after=tuple(keep)) if len(keep) != len(t.after) else t)
-        plans.append(replace(plan, tasks=tuple(new_tasks)))
-    return Loaded(replace(ws, plans=tuple(plans), _index={}), loaded.locator)

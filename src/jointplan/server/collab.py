@@ -90,7 +90,12 @@ def create_thread(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
     with hub.db.write() as session:
         _check_subject(hub, session, actor, subject.get("kind"), subject.get("ref"))
         share = _partners(hub, session, body.get("share", []), "share")
-        title = _text(body.get("title"), "title", 300)
+        raw = body.get("title")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            # Left empty: the server names the subject only as far as every reader sees it.
+            raw = exchanges.default_title(hub.rules(session), subject["kind"], subject["ref"],
+                                          {actor.partner, *share})
+        title = _text(raw, "title", 300)
         text = _text(body.get("text"), "text")
         thread = Thread(subject_kind=subject["kind"], subject={"ref": subject["ref"]},
                         partner=actor.partner, author=actor.user_id, title=title,

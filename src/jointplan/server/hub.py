@@ -17,7 +17,7 @@ from ..model import Workspace
 from ..sharing import Rules
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
-from .assemble import lapse_hidden_references, read_sources, stored_sources, without_dangling
+from .lapsing import stored_breaks, stored_model
 
 MODEL_CHANGES = ("workspace.import", "plan.version", "observations.import", "observation.post")
 """Audit actions of the writes that change the model; analyses, logins and talk do not."""
@@ -121,9 +121,9 @@ class Hub:
         if joint is None:
             raise NotFound("no workspace has been imported yet")
         versions = self.latest_versions(session)
-        plans = without_dangling([versions[k].doc for k in sorted(versions)])  # type: ignore[misc]
-        loaded = lapse_hidden_references(read_sources(stored_sources(
-            joint, plans, self.observation_docs(session))))
+        plans = [versions[k].doc for k in sorted(versions)]
+        loaded, _ = stored_model(joint, plans, self.observation_docs(session),  # type: ignore[arg-type]
+                                 stored_breaks(session))
         current = Current(head, loaded, versions)
         with self._lock:
             self._current = current

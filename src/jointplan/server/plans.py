@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -16,12 +17,15 @@ from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
 from ..services.accounts import Actor
 from ..sharing import Rules, exchanges
+from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
 from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
-from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
+from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources
 from .hub import Forbidden, Hub, Invalid, NotFound, canonical
+from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
+from .limits import Limits
 
 STATUSES = ("draft", "approved", "retired")
 
@@ -44,7 +48,12 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
     sources = [Source(p.name, p.read_bytes()) for p in paths]
     if not sources:
         raise InvalidWorkspace([Problem(str(folder), 1, 1, "no workspace files here")])
-    read_sources(sources)  # every check first: nothing is stored unless all is well
+    loaded = read_sources(sources)  # every check first: nothing is stored unless all is well
+    # The custodian holds every file: a reference its owner may not see is a problem here.
+    problems = reference_problems(loaded.workspace, loaded.locator)
+    if problems:
+        raise InvalidWorkspace([Problem(PurePath(p.file).name, p.line, p.column, p.message)
+                                for p in problems])
     docs = [canonical(read_document(s.data, is_json=s.name.endswith(".json")))
             for s in sources]
     counts = {"plans": 0, "observations": 0}
@@ -73,6 +82,11 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
                              user_id=None, partner=None,
                              owners=sorted({o["by"] for o in doc["observations"]}),
                              detail={"count": len(doc["observations"])})
+        joint = hub.joint(session)
+        if joint is not None:
+            plans = [v.doc for _, v in sorted(hub.latest_versions(session).items())]
+            tell_owners(session, stored_model(joint, plans, [],  # type: ignore[arg-type]
+                                              stored_breaks(session))[1])
     return counts
 
 
@@ -108,10 +122,14 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
         raise Invalid("files", "no files were sent")
     problems: list[Problem] = []
     docs: list[tuple[Source, dict[str, Any]]] = []
+    limits = Limits.from_environment()
     for f in files:
         if not UPLOAD_NAME.fullmatch(f.name):
             raise Invalid("files", f"{f.name!r} is not a file name jointplan reads; use "
                           "letters, digits, . _ - and .yaml, .yml or .json")
+        if len(f.data) > limits.document_bytes:
+            problems.append(Problem(f.name, 1, 1, limits.document_message(len(f.data))))
+            continue
         try:
             doc = canonical(read_document(f.data, is_json=f.name.endswith(".json")))
         except ReadError as exc:
@@ -145,21 +163,19 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                   if k not in uploaded_plans and v.doc is not None]
         seen_joint, seen_observations = _indicators_as_seen(
             joint, hub.observation_docs(session), current, actor)
-        stored = stored_sources(seen_joint, without_dangling([*others, *uploaded_plans.values()])
-                                [: len(others)], seen_observations)
-        # The files as sent, so that problems point at the lines the user wrote.
+        stored = {k: v.doc for k, v in current.versions.items()
+                  if k in uploaded_plans and v.doc is not None}
         try:
-            read_sources(stored + files)
+            resolved, breaks = judge_upload(seen_joint, others, seen_observations, docs,
+                                            stored, actor.partner, stored_breaks(session))
         except InvalidWorkspace as exc:
+            # The files as sent, so that problems point at the lines the user wrote.
             mine = {f.name for f in files}
             own = [_mask(p, current, actor) for p in exc.problems
                    if p.file in mine and not _server_sets_by(p)]
-            # What is stored has no cycle, so a cycle is the upload's, wherever the reader
-            # noticed it; stored, it would break every partner's reading of the workspace.
-            own += [_mask(_blame_upload(p, docs), current, actor) for p in exc.problems
-                    if p.file not in mine and p.message.startswith("dependency cycle: ")]
             if own:
                 raise InvalidWorkspace(own) from None
+            resolved, breaks = None, []
         stored_ids = []
         for _, doc in docs:
             if doc["kind"] == "plan":
@@ -173,6 +189,10 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                 audit.append(session, action="observations.import", subject="observations",
                              user_id=actor.user_id, partner=actor.partner,
                              owners=[actor.partner], detail={"count": len(doc["observations"])})
+        if uploaded_plans:
+            add_breaks(session, uploaded_plans, breaks)
+        if resolved is not None:
+            tell_owners(session, resolved)
     return {"plans": sorted(uploaded_plans), "versions": stored_ids,
             "observations": sum(len(d["observations"]) for _, d in docs
                                 if d["kind"] == "observations")}
@@ -195,14 +215,6 @@ def _indicators_as_seen(joint: dict[str, Any], observations: list[dict[str, Any]
             [o for o in observations if o.get("indicator") in seen])
 
 
-def _blame_upload(problem: Problem, docs: list[tuple[Source, dict[str, Any]]]) -> Problem:
-    """A problem found in a stored file, told at the uploaded plan file it runs through."""
-    path = problem.message.partition(";")[0]
-    plans = [(f.name, d.get("id")) for f, d in docs if d.get("kind") == "plan"]
-    name = next((n for n, pid in plans if f"{pid}/" in path), plans[0][0] if plans else "")
-    return Problem(name or docs[0][0].name, 1, 1, problem.message)
-
-
 def _server_sets_by(problem: Problem) -> bool:
     return problem.message == "an observation is missing the required key 'by'"
 
@@ -213,8 +225,8 @@ _ANSWERS = re.compile(r"(provision '[^']*': answers '([^'/]*)/([^']*)'), an expe
 def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
     """Problems name only what the importer may see.
 
-    A cycle's path hides the tasks it may not see; an `answers` naming an
-    expectation it may not see reads like one that does not exist.
+    An `answers` naming an expectation it may not see reads like one that
+    does not exist. (A cycle is told only when the importer sees all of it.)
     """
     rules = Rules(current.workspace)
     answers = _ANSWERS.match(problem.message)
@@ -225,24 +237,7 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
             return Problem(problem.file, problem.line, problem.column,
                            f"{answers.group(1)}: no such expectation")
         return problem
-    prefix = "dependency cycle: "
-    if not problem.message.startswith(prefix):
-        return problem
-    plans = {p.id: p for p in current.workspace.plans}
-    path, sep, rest = problem.message[len(prefix):].partition(";")
-    names = path.split(" after ")
-    shown = []
-    for name in names:
-        pid, _, tid = name.partition("/")
-        plan = plans.get(pid)
-        task = next((t for t in plan.tasks if t.id == tid), None) if plan else None
-        if plan is None or plan.owner == actor.partner or (
-                task is not None and rules.sees(actor.partner, plan, task)):
-            shown.append(name)
-        else:
-            shown.append("(a task you may not see)")
-    return Problem(problem.file, problem.line, problem.column,
-                   prefix + " after ".join(shown) + sep + rest)
+    return problem
 
 
 # -- reading plans --------------------------------------------------------------
@@ -277,13 +272,13 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
                                     .order_by(PlanVersion.number)))
     others = [v.doc for k, v in sorted(current.versions.items())
               if k != plan_id and v.doc is not None]
+    breaks = stored_breaks(session)
     out: list[tuple[Any, dict[str, Any] | None]] = []
     for version in versions:
         if version.doc is None:
             out.append((version, None))
             continue
-        plans = without_dangling([*others, version.doc])
-        loaded = read_sources(stored_sources(joint, plans, []))
+        loaded, _ = stored_model(joint, [*others, version.doc], [], breaks)
         view = next((p for p in view_for(loaded.workspace, actor.partner)["plans"]
                      if p["id"] == plan_id), None)
         if view is not None and "owner" in view:
@@ -350,11 +345,23 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     current = hub.current(session)
     joint = hub.joint(session)
     assert joint is not None
-    plans = without_dangling([*(v.doc for k, v in sorted(current.versions.items())
-                                if k != doc["id"] and v.doc is not None), doc])
-    read_sources(stored_sources(joint, plans, hub.observation_docs(session)))
-    return _store_version(session, doc, author=actor.user_id, reason=reason,
-                          partner=actor.partner)
+    others = [v.doc for k, v in sorted(current.versions.items())
+              if k != doc["id"] and v.doc is not None]
+    stored = current.versions.get(doc["id"])
+    source = Source(f"{doc['id']}.json", json.dumps(doc).encode())
+    limits = Limits.from_environment()
+    if len(source.data) > limits.document_bytes:
+        raise InvalidWorkspace([Problem(source.name, 1, 1,
+                                        limits.document_message(len(source.data)))])
+    resolved, breaks = judge_upload(joint, others, hub.observation_docs(session),
+                                    [(source, doc)],
+                                    {doc["id"]: stored.doc} if stored and stored.doc else {},
+                                    actor.partner, stored_breaks(session))
+    version = _store_version(session, doc, author=actor.user_id, reason=reason,
+                             partner=actor.partner)
+    add_breaks(session, [doc["id"]], breaks)
+    tell_owners(session, resolved)
+    return version
 
 
 def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:

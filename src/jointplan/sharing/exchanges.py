@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .rules import Decision
+from .rules import Decision, Rules
 
 
 def thread_audience(creator: str, share: Iterable[str]) -> frozenset[str]:
@@ -63,3 +63,24 @@ def reads_audit_entry(viewer: str, actor: str | None, owners: Iterable[str]) -> 
 def sees_own_side(viewer: str, partner: str | None) -> bool:
     """Details only a partner's own side sees: who of its people acted, why, the figures."""
     return viewer == partner
+
+
+def default_title(rules: Rules, kind: str, ref: str, readers: Iterable[str]) -> str:
+    """A thread's title made by the server, built only from what every reader may see.
+
+    A scenario is joint; a plan or task is named only when every reader sees
+    it; a conflict or gap is named by nothing (its key and window are cut to
+    the partner that opened the thread).
+    """
+    ws = rules.workspace
+    if kind == "scenario":
+        return f"About scenario {ref}"
+    if kind in ("plan", "task"):
+        pid, _, tid = ref.partition("/")
+        plan = next((p for p in ws.plans if p.id == pid), None)
+        task = next((t for t in plan.tasks if t.id == tid), None) if plan else None
+        if plan is not None and all(
+                rules.sees(r, plan, task) if kind == "task" and task is not None
+                else kind == "plan" and rules.sees_plan(r, plan) for r in readers):
+            return f"About {ref}"
+    return f"About a {kind}"

@@ -6,6 +6,7 @@ the page next to it holds the same figures as a table. All text is escaped.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 
@@ -18,7 +19,6 @@ LABEL = 270
 RIGHT = 20
 ROW = 24
 STEPS = (60, 120, 180, 360, 720, 1440, 2880, 4320, 10080, 20160, 43200)
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ def _text(x: float, y: float, body: str, cls: str = "", anchor: str = "start") -
 
 
 def _open(title: str, desc: str, height: float, cls: str) -> tuple[str, str]:
-    n = next(_ids)
+    # The id comes from the chart itself: a process-wide counter would tell a reader
+    # how many charts were drawn for others between two of its pages.
+    n = hashlib.sha256(f"{cls}\0{title}\0{desc}\0{height}".encode()).hexdigest()[:12]
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="img" '
             f'viewBox="0 0 {WIDTH} {_fmt(height)}" aria-labelledby="chart{n}t chart{n}d" '
             f'preserveAspectRatio="xMinYMin meet"><title id="chart{n}t">{escape(title)}</title>'
