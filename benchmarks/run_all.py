@@ -2,10 +2,10 @@
 
     python benchmarks/run_all.py [--scale 1] [--repeat N]
 
-At scale 1 (the default) this takes 8-15 minutes on 2 cores: the slow
-baselines (intervaltree, the plain STRtree pipeline, PyYAML with the GC on)
-and the Monte Carlo benchmark's large runs are most of it; `--scale 0.1`
-takes well under a minute. Every benchmark prints a "same answers:" line for
+At scale 1 (the default) the slow baselines (intervaltree, the plain
+STRtree pipeline, PyYAML with the GC on) and the Monte Carlo benchmark's
+large runs take most of the time; the time of each benchmark is printed
+after it. Every benchmark prints a "same answers:" line for
 every method it times, and exits non-zero when an answer differs; this
 script exits non-zero when any benchmark does, or when one printed no such
 line or a line that is not "same answers: True".
