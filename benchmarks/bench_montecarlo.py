@@ -24,6 +24,13 @@ inflates the latter.
 Then one large run in process and on fresh local Dask clusters of one and two
 worker processes (one thread each): wall clock, whether the figures are
 identical, and the CPU seconds each worker spent.
+
+Answers: the baselines draw their own durations while timed; after the clock
+stops they run again on the kernel's own durations of its first 16 samples,
+and the latest finish of every sample must equal the kernel's. The two
+kernel runs must tally the same figures (all but the task histograms, which
+differ by design); every Dask run must tally exactly what the in-process run
+does. The exit status is 1 when any answer differs.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +49,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from common import machine, parser  # noqa: E402
+from common import machine, parser, same_answers  # noqa: E402
 from jointplan.analysis.dag import Network, compile_network  # noqa: E402
+from jointplan.analysis.mcbatch import BLOCK, Work, _stream  # noqa: E402
 from jointplan.analysis.montecarlo import (  # noqa: E402
     Focus,
     Model,
@@ -170,33 +179,42 @@ def networkx_graph(net: Network) -> Any:
     return g
 
 
-def networkx_pass(net: Network, g: Any, samples: int, seed: int) -> list[float]:
-    """Per sample: draw durations, weight the graph, nx.dag_longest_path_length."""
+def networkx_pass(net: Network, g: Any, samples: int, seed: int,
+                  given: np.ndarray | None = None) -> list[float]:
+    """Per sample: draw durations, weight the graph, nx.dag_longest_path_length.
+    With ``given`` (tasks x samples), sample ``i`` takes column ``i`` instead of drawing."""
     import networkx as nx
 
     rng = np.random.default_rng(seed)
     out = []
-    for _ in range(samples):
-        d = _durations(net, rng)
+    for i in range(samples):
+        d = _durations(net, rng) if given is None else given[:, i]
         for t in range(net.tasks):
             g[t][("end", t)]["weight"] = float(d[t])
         out.append(nx.dag_longest_path_length(g, weight="weight"))
     return out
 
 
-def python_pass(net: Network, samples: int, seed: int) -> list[float]:
-    """Per sample: one pass in topological order with random.betavariate."""
+def python_pass(net: Network, samples: int, seed: int,
+                given: np.ndarray | None = None) -> list[float]:
+    """Per sample: one pass in topological order with random.betavariate. With
+    ``given`` (tasks x samples), sample ``i`` takes column ``i`` instead of drawing."""
     rng = random.Random(seed)
     low, likely, high = net.low.tolist(), net.likely.tolist(), net.high.tolist()
     start = net.start.tolist()
     preds = [net.preds(t).tolist() for t in range(net.tasks)]
+    columns = given.T.tolist() if given is not None else None
     out = []
-    for _ in range(samples):
+    for i in range(samples):
         finish = [0.0] * net.tasks
+        column = columns[i] if columns is not None else None
         for t in range(net.tasks):
             a, m, b = low[t], likely[t], high[t]
-            d = m if a == b else a + (b - a) * rng.betavariate(1 + 4 * (m - a) / (b - a),
-                                                             1 + 4 * (b - m) / (b - a))
+            if column is not None:
+                d = column[t]
+            else:
+                d = m if a == b else a + (b - a) * rng.betavariate(1 + 4 * (m - a) / (b - a),
+                                                                 1 + 4 * (b - m) / (b - a))
             s = start[t]
             for p in preds[t]:
                 if finish[p] > s:
@@ -204,6 +222,28 @@ def python_pass(net: Network, samples: int, seed: int) -> list[float]:
             finish[t] = s + d
         out.append(max(finish))
     return out
+
+
+def kernel_samples(model: Model, focus: Focus, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's durations (tasks x samples) of samples 0 to ``samples`` - 1, drawn from
+    each task's stream as the kernel draws them, and its latest finish of each sample."""
+    net = model.network
+    size = -(-samples // BLOCK) * BLOCK
+    durations = np.repeat(net.likely.astype(np.int64)[:, None], samples, axis=1)
+    for t in range(net.tasks):
+        tab = int(model.table_of[t])
+        if tab >= 0:
+            raw = _stream(model.keys[t], 0).random_raw(size // 4).view(np.uint16)[:samples]
+            durations[t] = np.asarray(model.table[tab], dtype=np.int64)[raw & 0xFFF]
+    work = Work(model, focus, 0, size)
+    work.run(size, Tally.zeros(model))
+    return durations, work.finish[:, :samples].max(axis=0).astype(np.int64)
+
+
+def same_figures(a: Tally, b: Tally, *, but: tuple[str, ...] = ()) -> bool:
+    """Every count of two tallies equal, but the fields named."""
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a)
+               if f.name not in but)
 
 
 # -- dask --------------------------------------------------------------------------------
@@ -295,20 +335,22 @@ def main(argv: list[str] | None = None) -> int:
         ("pure Python pass", k, lambda: python_pass(net, k, args.seed)),
     ]
     rates = {}
+    answers: dict[str, Any] = {}
     if args.dask_only:
         rows = []
     print(f"\nOne core, sampling included; best of {args.repeat} runs "
           "(CPU time of this process, and wall clock)")
     print(f"{'method':44} {'samples':>8} {'CPU s':>8} {'wall s':>8} {'task-samples/s':>15}")
     for name, n, run in rows:
-        wall, cpu, _ = _timed(run, args.repeat)
+        wall, cpu, answers[name] = _timed(run, args.repeat)
         rates[name] = net.tasks * n / cpu
         print(f"{name:44} {n:8d} {cpu:8.3f} {wall:8.3f} {rates[name] / 1e6:12.2f} M")
     for name in ("networkx dag_longest_path_length", "pure Python pass"):
         if name in rates:
             print(f"kernel / {name}: {rates['numpy kernel, as shipped'] / rates[name]:,.0f}x")
+    same = [] if args.dask_only else check_one_core(net, graph, model, focus, answers)
     if args.no_dask:
-        return 0
+        return 0 if all(same) else 1
     big = max(16, int(args.dask_samples * args.scale) // 16 * 16)
     big_repeat = max(1, args.repeat - 1)
     print(f"\nLarge run: {big} samples, {net.tasks * big / 1e9:.2f} G task-samples; "
@@ -324,7 +366,38 @@ def main(argv: list[str] | None = None) -> int:
         busiest = max(cpu.values())
         print(f"    CPU s per worker: {', '.join(f'{v:.2f}' for v in sorted(cpu.values()))}; "
               f"in-process CPU / busiest worker's CPU: x{c_local / busiest:.2f}")
-    return 0
+        same.append(tally.same_as(local))
+        print(same_answers(f"dask, {workers} worker{'s' if workers > 1 else ''}", same[-1],
+                           f"every figure of the {big} samples (in process)"))
+    return 0 if all(same) else 1
+
+
+def check_one_core(net: Network, graph: Any, model: Model, focus: Focus,
+                   answers: dict[str, Any]) -> list[bool]:
+    """The same-answers lines of the one-core methods; whether each holds."""
+    k = BLOCK
+    durations, latest = kernel_samples(model, focus, k)
+    shipped = answers["numpy kernel, as shipped"]
+    every = answers["numpy kernel, quantiles from every sample"]
+    nx_latest = networkx_pass(net, graph, k, 0, given=durations)
+    py_latest = python_pass(net, k, 0, given=durations)
+    kept = same_figures(shipped, every, but=("finish_hist",))
+    checks = [
+        ("numpy kernel, as shipped", kept and np.array_equal(nx_latest, latest),
+         f"all figures but the task histograms as the every-sample run; latest finish of "
+         f"samples 0-{k - 1} as networkx's on the same durations"),
+        ("numpy kernel, quantiles from every sample", kept,
+         "all figures but the task histograms as the run as shipped"),
+        ("networkx dag_longest_path_length", np.array_equal(nx_latest, latest),
+         f"latest finish of samples 0-{k - 1}, on the kernel's durations, as the kernel's "
+         f"(max {max(nx_latest):,.0f} min)"),
+        ("pure Python pass", np.array_equal(py_latest, latest),
+         f"latest finish of samples 0-{k - 1}, on the kernel's durations, as the kernel's "
+         f"(max {max(py_latest):,.0f} min)"),
+    ]
+    for name, ok, detail in checks:
+        print(same_answers(name, bool(ok), detail))
+    return [bool(ok) for _, ok, _ in checks]
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ class Method:
     """CPU seconds of each run, this process and its children (less sensitive to load)."""
     answer: Any = None
     note: str = ""
+    summary: Callable[[Any], Any] | None = None
+    """Turns what ``run`` returned into the answer kept (after the clock stops, so a
+    digest of a large result costs the method nothing and keeps nothing alive)."""
 
     @property
     def best(self) -> float:
@@ -59,9 +62,17 @@ def measure(methods: list[Method], repeat: int, *, collect: bool = True) -> None
             if collect:
                 gc.collect()
             c0, t0 = _cpu(), time.perf_counter()
-            m.answer = m.run()
+            result = m.run()
             m.times.append(time.perf_counter() - t0)
             m.cpu.append(_cpu() - c0)
+            m.answer = m.summary(result) if m.summary is not None else result
+            del result
+
+
+def same_answers(method: str, same: bool, detail: str) -> str:
+    """The line every benchmark prints for every method it times: whether its answer is
+    the one it is checked against, and what was compared."""
+    return f"same answers: {same}  {method}: {detail}"
 
 
 def table(title: str, methods: list[Method], baselines: dict[str, str], unit: str) -> str:

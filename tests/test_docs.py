@@ -1,9 +1,22 @@
-"""The docs are tested: every command and every format field is documented."""
+"""The docs are tested: every command, format field, package and environment variable is
+documented, and the README's commands run as written."""
 
 from __future__ import annotations
 
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
 from jointplan.docgen import cli_reference, commands
 from jointplan.files.fields import OBJECTS, WITHHOLDABLE
+from jointplan.services.check import check_report
 from tests.conftest import ROOT
 
 
@@ -33,3 +46,160 @@ def test_the_readme_starts_with_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make demo" in quick and "make test" in quick
+
+
+# -- the layout ---------------------------------------------------------------------
+
+SRC = ROOT / "src" / "jointplan"
+
+
+def _readme_layout() -> dict[str, int]:
+    """Package or module name -> its row in the README's layout table."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, int] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit():
+            for name in re.findall(r"`([a-z_]+)(?:/|\.py)`", cells[1]):
+                rows[name] = int(cells[0])
+    return rows
+
+
+def _imports() -> dict[str, set[str]]:
+    """Package or top-level module -> the other ones it imports (anywhere in its code)."""
+    out: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        parts = path.relative_to(SRC).parts
+        here = parts[0].removesuffix(".py")
+        package = list(parts[:-1])  # the package the module is in, below jointplan
+        found = out.setdefault(here, set())
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: `from ..files import x`, `from .. import web`
+                    module = package[:len(package) - node.level + 1]
+                    module += node.module.split(".") if node.module else []
+                elif (node.module or "").split(".")[0] == "jointplan":
+                    module = (node.module or "").split(".")[1:]
+                else:
+                    continue
+                targets = [module] if module else [[a.name] for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name.split(".")[1:] for a in node.names
+                           if a.name.startswith("jointplan.")]
+            else:
+                continue
+            found.update(t[0] for t in targets if t and t[0] != here)
+    return out
+
+
+def test_the_readme_layout_names_every_package_and_the_real_direction_of_imports():
+    rows = _readme_layout()
+    present = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    present |= {p.stem for p in SRC.glob("*.py") if p.stem != "__init__"}
+    assert present - set(rows) == set(), "packages missing from the README's layout"
+    assert set(rows) - present == set(), "the README's layout names what does not exist"
+    imports = _imports()
+    assert imports["web"] >= {"api", "server"} and imports["analysis"] == {"model"}
+    upward = sorted(f"{a} (row {rows[a]}) imports {b} (row {rows[b]})"
+                    for a, targets in imports.items() if a in rows
+                    for b in targets if b in rows and rows[b] < rows[a])
+    assert upward == [], "imports against the README's direction"
+
+
+# -- environment variables ----------------------------------------------------------
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    pattern = re.compile(r"""(?:environ\.get\(|getenv\(|environ\[|envvar=)\s*["']([A-Z_]+)["']""")
+    names = set()
+    for folder in ("src", "tests", "benchmarks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names.update(pattern.findall(path.read_text()))
+    assert {"JOINTPLAN_DEBUG", "JOINTPLAN_DATABASE_URL", "CI"} <= names
+    names.discard("PATH")  # the tests' own, to find the installed command
+    assert sorted(n for n in names if f"`{n}`" not in readme) == []
+
+
+# -- the README's commands, run as a user would ---------------------------------------
+
+
+def _commands(heading: str) -> list[str]:
+    """The command lines of the first code block under ``heading``, comments dropped."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split(heading, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    block = block.replace("\\\n", " ")
+    return [" ".join(re.sub(r"\s#.*$", "", line).split()) for line in block.splitlines()
+            if line.strip()]
+
+
+@pytest.fixture
+def user_folder(tmp_path):
+    """An empty folder with `.venv/bin/jointplan` and `examples/`, as in a checkout."""
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "jointplan").symlink_to(Path(sys.executable).with_name("jointplan"))
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    return tmp_path
+
+
+def _run(folder: Path, command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{folder / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "JOINTPLAN_DATABASE_URL": f"sqlite:///{folder / 'readme.db'}"}
+    return subprocess.run(["sh", "-c", command], cwd=folder, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_commands_of_using_it_run_as_written(user_folder):
+    commands = _commands("## Using it")
+    assert len(commands) == 6 and all(c.startswith(".venv/bin/jointplan ") for c in commands)
+    expected = json.loads(json.dumps(check_report(ROOT / "examples" / "northern-strait", "NOR")))
+    for command in commands:
+        run = _run(user_folder, command)
+        assert run.returncode == 0, (command, run.stdout, run.stderr)
+        words = command.split()
+        if words[1] == "check" and "--json" in words:
+            assert json.loads(run.stdout) == expected
+        elif words[1] == "check":
+            assert "northern-strait as seen by NOR" in run.stdout
+        elif words[1] == "validate":
+            assert "northern-strait: valid" in run.stdout
+        elif words[1] == "view":
+            assert yaml.safe_load(run.stdout)["as"] == "SOU"
+        elif words[1] == "schema":
+            assert json.loads((user_folder / "jointplan.schema.json").read_text())["$schema"]
+        elif words[1] == "simulate":
+            assert sorted((user_folder / "out").glob("unrest-aster--*.png"))
+        else:
+            pytest.fail(f"no check for the README's command: {command}")
+
+
+def test_the_server_commands_run_as_written(user_folder):
+    commands = _commands("## The joint workspace server")
+    assert [c.split()[1] for c in commands] == [
+        "serve", "db", "db", "users", "tokens", "tokens", "audit", "audit", "demo"]
+    token = None
+    for command in commands:
+        words = command.split()
+        if words[1] == "serve":
+            continue  # a server that runs until stopped: the server tests start it
+        if words[1] == "demo":
+            command += " --no-serve"
+        if token:
+            command = command.replace("TOKEN_ID", token)
+        run = _run(user_folder, command, stdin="correct horse battery\n")
+        assert run.returncode == 0, (command, run.stdout, run.stderr)
+        if words[1:3] == ["tokens", "create"]:
+            token = re.match(r"token (\S+): ", run.stdout).group(1)
+        elif words[1:3] == ["tokens", "revoke"]:
+            assert run.stdout.strip() == f"revoked {token}"
+        elif words[1:3] == ["users", "add"]:
+            assert "added alice (planner of NOR)" in run.stdout
+        elif words[1:3] == ["audit", "export"]:
+            assert json.loads((user_folder / "checkpoint.json").read_text())["seq"] > 0
+        elif words[1:3] == ["audit", "verify"]:
+            assert run.stdout.startswith("audit chain intact")
+        elif words[1] == "demo":
+            assert "nor-planner" in run.stdout
+    assert token is not None

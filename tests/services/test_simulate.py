@@ -145,14 +145,17 @@ def test_without_a_scenario_the_viewers_own_leaves_are_simulated(folder):
 # -- Dask -------------------------------------------------------------------------
 
 
-def test_dask_gives_identical_results_on_one_two_and_three_workers(folder):
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_dask_gives_identical_results_on_one_two_and_three_workers(folder, processes):
+    """With worker processes, the model, the focus and every tally cross a process
+    boundary by pickling, as they do when users run `--workers N`."""
     ws = load_checked(folder).workspace
     model = prepare(compile_network(ws, "s1"), 11)
     focus = Focus.everything(model.network)
     local = simulate(model, focus, 3000, batch=256)
     expected = report(folder, "BBB", samples=3000, seed=11)
     for workers in (1, 2, 3):
-        with dask_client(workers, None, processes=False) as client:
+        with dask_client(workers, None, processes=processes) as client:
             assert run_on_client(client, model, focus, 3000, batch=256).same_as(local)
             [run] = simulate_workspace(folder, "BBB", "s1", samples=3000, seed=11,
                                        client=client)
