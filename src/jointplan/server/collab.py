@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_time, parse_time
 from ..services.accounts import Actor
-from ..sharing import Rules, exchanges
+from ..sharing import Rules, actions, exchanges
 from ..store import audit
 from ..store.tables import (
     Acknowledgement,
@@ -28,7 +28,7 @@ from ..store.tables import (
     Thread,
     User,
 )
-from .hub import Forbidden, Hub, Invalid, NotFound
+from .hub import Hub, Invalid, NotFound, allow
 from .plans import new_version, plan_view, workspace_view
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
@@ -84,6 +84,7 @@ def _thread_audience(t: Thread) -> set[str]:
 
 
 def create_thread(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "threads"))
     subject = body.get("subject")
     if not isinstance(subject, dict):
         raise Invalid("subject", "subject must be {kind, ref}")
@@ -160,6 +161,7 @@ def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict
 def post_message(hub: Hub, actor: Actor, thread_id: str, body: dict[str, Any]) -> str:
     with hub.db.write() as session:
         thread = _visible_thread(session, actor, thread_id)
+        allow(actions.may_contribute(actor.role, "messages"))
         audience = _thread_audience(thread)
         share = _partners(hub, session, body.get("share", sorted(audience)), "share")
         outside = set(share) - audience
@@ -233,6 +235,7 @@ def _check_change(hub: Hub, session: Session, actor: Actor, plan: dict[str, Any]
 
 
 def create_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "proposals"))
     plan_id = body.get("plan")
     if not isinstance(plan_id, str):
         raise Invalid("plan", "plan must name a plan")
@@ -305,8 +308,7 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
     """The owner's planners accept (a new version) or decline (with a reason)."""
     with hub.db.write() as session:
         p = _visible_proposal(session, actor, proposal_id)
-        if p.owner != actor.partner or not actor.can_plan:
-            raise Forbidden("only the owner's planners decide on a proposal")
+        allow(actions.may_decide(actor.partner, actor.role, p.owner))
         if p.status != "open":
             raise Invalid("status", f"the proposal is {p.status} already")
         if accept:
@@ -334,6 +336,7 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
 
 
 def create_decision(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "decisions"))
     with hub.db.write() as session:
         text = _text(body.get("text"), "text")
         asked = _partners(hub, session, body.get("partners"), "partners")
@@ -374,10 +377,7 @@ def get_decision(hub: Hub, session: Session, actor: Actor, decision_id: str) -> 
 def respond(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any]) -> dict[str, Any]:
     with hub.db.write() as session:
         d = _visible_decision(session, actor, decision_id)
-        if actor.partner not in d.asked:
-            raise Forbidden("only the partners asked respond to a decision")
-        if not actor.can_plan:
-            raise Forbidden("only planners and admins respond for their partner")
+        allow(actions.may_respond(actor.partner, actor.role, d.asked))
         stance = body.get("stance")
         if stance not in STANCES:
             raise Invalid("stance", "stance must be concur, non-concur or reservation")
@@ -411,8 +411,7 @@ def acknowledge(hub: Hub, actor: Actor, plan_id: str, expectation_id: str) -> No
         exp = next((e for e in plan.expects if e.id == expectation_id), None) if plan else None
         if plan is None or exp is None or not Rules(ws).sees(actor.partner, plan, exp):
             raise NotFound(f"{plan_id}/{expectation_id}")
-        if exp.from_ != actor.partner:
-            raise Forbidden("only the partner an expectation is addressed to acknowledges it")
+        allow(actions.may_acknowledge(actor.partner, actor.role, exp.from_))
         exists = session.scalar(select(Acknowledgement).where(
             Acknowledgement.plan_id == plan_id, Acknowledgement.expectation == expectation_id,
             Acknowledgement.partner == actor.partner))

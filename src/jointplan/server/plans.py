@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
 from ..services.accounts import Actor
-from ..sharing import Rules, exchanges
+from ..sharing import Rules, actions, exchanges
 from ..sharing.view import export_files as view_files
 from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
-from .hub import Forbidden, Hub, Invalid, NotFound, canonical
+from .hub import Hub, Invalid, NotFound, allow, canonical
 
 STATUSES = ("draft", "approved", "retired")
 
@@ -102,8 +102,7 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
     Its plans are checked against the workspace as it sees it: a reference to
     something it may not see is reported exactly like one to nothing.
     """
-    if not actor.can_plan:
-        raise Forbidden("only planners and admins import plans")
+    allow(actions.may_write(actor.role))
     if not files:
         raise Invalid("files", "no files were sent")
     problems: list[Problem] = []
@@ -337,8 +336,7 @@ def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str) -
         if version is None or not Rules(current.workspace).sees_plan(
                 actor.partner, current.workspace.plan(plan_id)):
             raise NotFound(plan_id)
-        if version.owner != actor.partner or not actor.can_plan:
-            raise Forbidden("only the owner's planners change a plan")
+        allow(actions.may_edit(actor.partner, actor.role, version.owner))
         assert version.doc is not None
         return _store_version(session, version.doc, author=actor.user_id, reason=reason,
                               partner=actor.partner, status=status).id
@@ -367,6 +365,7 @@ def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
     for key in ("indicator", "seen"):
         if key not in body:
             raise Invalid(key, f"{key} is required")
+    allow(actions.may_contribute(actor.role, "observations"))
     doc = {**body, "by": actor.partner}
     doc.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
     with hub.db.write() as session:
@@ -404,14 +403,9 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
     Reading the files back and viewing them as the partner gives the same view.
     """
     view = workspace_view(hub, session, actor)
-    ranks = ["clear", "green", "amber", "amber+strict", "red"]
-    tlps = [p.get("tlp", "amber") for p in view["plans"] if "owner" in p]
-    refused = [p["id"] for p in view["plans"]
-               if p.get("tlp") == "red" and p.get("owner") != actor.partner]
-    if refused:
-        raise Forbidden("plans marked red may be viewed but not exported by other partners: "
-                        + ", ".join(refused))
-    tlp = max(tlps, key=ranks.index) if tlps else "clear"
+    allow(actions.may_export(actor.partner, [(p["id"], p.get("owner", ""), p.get("tlp", ""))
+                                             for p in view["plans"]]))
+    tlp = actions.export_tlp(p.get("tlp", "amber") for p in view["plans"] if "owner" in p)
     with hub.db.write() as s:
         audit.append(s, action="export", subject=f"partner:{actor.partner}",
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],

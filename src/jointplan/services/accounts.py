@@ -136,6 +136,13 @@ def actor_for_session(session: Session, secret: str) -> tuple[Actor, str] | None
 
 
 def sign_out(session: Session, secret: str) -> None:
+    """End a browser session; ending a live one is a write, audited like signing in."""
     row = session.scalar(select(BrowserSession).where(BrowserSession.digest == digest(secret)))
-    if row is not None:
-        session.delete(row)
+    if row is None:
+        return
+    user = session.get(User, row.user_id)
+    live = row.expires >= now()
+    session.delete(row)
+    if user is not None and live:
+        audit.append(session, action="logout", subject=f"user:{user.id}", user_id=user.id,
+                     partner=user.partner, owners=[user.partner])

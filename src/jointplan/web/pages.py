@@ -15,8 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api import auth
-from ..api.deps import SESSION_COOKIE, HubDep
+from ..caller import SESSION_COOKIE, HubDep
 from ..server import analysis, collab, plans
 from ..server.hub import Invalid
 from ..services import accounts
@@ -88,7 +87,10 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
 
 @router.post("/signout")
 def signout(request: Request, hub: HubDep, actor: PageActor) -> Response:
-    auth.logout(request, hub)  # the API's sign-out: the session ends, and it is audited
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        with hub.db.write() as session:
+            accounts.sign_out(session, secret)  # the session ends, and it is audited
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

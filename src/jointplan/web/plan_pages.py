@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from ..api.deps import HubDep
+from ..caller import HubDep
 from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_duration, format_time, parse_duration, parse_time
 from ..server import collab, plans
 from ..server.assemble import Source
-from ..server.hub import Forbidden, Hub, Invalid, NotFound
+from ..server.hub import Hub, Invalid, NotFound
 from ..services.accounts import Actor
+from ..sharing import actions
 from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, fragment, page
 from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
 from .svg import timeline
@@ -91,8 +92,8 @@ def preview_for(hub: Hub, session: Any, actor: Actor, plan: Json, partner: str) 
     Only the owner previews, and only its own plan, which it sees in full; the
     answer is what the sharing gate gives `partner` (None: nothing at all).
     """
-    if plan.get("owner") != actor.partner or partner == actor.partner:
-        raise NotFound(plan["id"])
+    if not actions.may_preview(actor.partner, plan.get("owner"), partner):
+        raise NotFound(plan["id"])  # a preview never tells what it would show
     stand_in = Actor(user_id="", username="(preview)", partner=partner, role="viewer")
     try:
         return plans.plan_view(hub, session, stand_in, plan["id"])
@@ -131,7 +132,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                      "below hold the same figures.") if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
-            "owns": owns, "can_edit": owns and actor.can_plan, "partners": partners,
+            "owns": owns, "can_edit": bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", ""))), "partners": partners,
             "preview": preview, "received": received, "chart": chart, "rows": rows,
             "received_index": {k: {x["id"]: x for x in (received or {}).get(k, [])}
                                for k in ("objectives", "tasks", "expects", "provides")},
@@ -173,7 +174,7 @@ def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
         if not reason:
             raise Invalid("reason", "say why the status changes")
         plans.set_status(hub, actor, plan_id, status, reason)
-    except (Invalid, Forbidden) as exc:
+    except Invalid as exc:
         return _again(request, hub, actor, plan_id, errors=[f"Status: {exc}"])
     return done(f"/plans/{plan_id}", "status", "#history")
 
@@ -219,7 +220,7 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
             return done(f"/plans/{plan_id}", "edited", "#history")
         except InvalidWorkspace as exc:
             errors += [f"{p.file}:{p.line}:{p.column}: {p.message}" for p in exc.problems]
-        except (Invalid, Forbidden) as exc:
+        except Invalid as exc:
             errors.append(str(exc))
     return _again(request, hub, actor, plan_id, errors=errors, edit=values)
 
@@ -253,7 +254,7 @@ def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                                 for p in exc.problems],
                       upload_text=[(i, line, by_line.get(i, []))
                                    for i, line in enumerate(lines, 1)][:2000])
-    except (Invalid, Forbidden) as exc:
+    except Invalid as exc:
         return _again(request, hub, actor, plan_id, errors=[f"Upload: {exc}"])
     target = plan_id if plan_id in result["plans"] or not result["plans"] else result["plans"][0]
     return done(f"/plans/{target}", "imported", "#history")
