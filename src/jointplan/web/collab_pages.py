@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from ..caller import HubDep
 from ..server import collab, plans
 from ..server.hub import Hub, Invalid
-from ..sharing import actions
 from ..services.accounts import Actor
+from ..sharing import actions
 from .render import FormDep, PageActor, PageRoute, done, field, fields, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

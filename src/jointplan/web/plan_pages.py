@@ -132,7 +132,8 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                      "below hold the same figures.") if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
-            "owns": owns, "can_edit": bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", ""))), "partners": partners,
+            "owns": owns, "partners": partners,
+            "can_edit": bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", ""))),
             "preview": preview, "received": received, "chart": chart, "rows": rows,
             "received_index": {k: {x["id"]: x for x in (received or {}).get(k, [])}
                                for k in ("objectives", "tasks", "expects", "provides")},
