@@ -8,16 +8,21 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from ..services import accounts
 from .deps import SESSION_COOKIE, HubDep
+from .responses import SignedIn
 from .schemas import LoginIn
 
 router = APIRouter(prefix="/auth", tags=["people"])
 
 
-@router.post("/login")
+@router.post("/login", response_model=SignedIn)
 def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> dict[str, Any]:
     """Start a browser session; the answer carries the CSRF token to send on writes."""
-    with hub.db.write() as session:
-        found = accounts.sign_in(session, username=body.username, password=body.password)
+    try:
+        with hub.db.write() as session:
+            found = accounts.sign_in(session, username=body.username, password=body.password)
+    except accounts.Throttled as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
+            from None
     if found is None:
         raise HTTPException(401, "wrong username or password")
     actor, secret, csrf = found

@@ -23,11 +23,13 @@ from ..store.tables import (
     Decision,
     Message,
     Notification,
+    PlanVersion,
     Proposal,
     Response,
     Thread,
     User,
 )
+from .concurrency import Stale, versions_since
 from .hub import Hub, Invalid, NotFound, allow
 from .plans import new_version, plan_view, workspace_view
 
@@ -315,12 +317,18 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
             current = hub.current(session).versions.get(p.plan_id)
             if current is None or current.doc is None:
                 raise Invalid("plan", "the plan no longer exists")
+            stale = current.number != p.base_version
             try:
+                if stale:  # made from an older version: it must still make sense on this one
+                    _recheck(hub, session, p)
                 version = new_version(hub, session, actor, _apply(current.doc, p.change),
                                       reason or f"accepted proposal {p.id} from {p.partner}")
-            except InvalidWorkspace as exc:
-                raise Invalid("change", "the change no longer fits the plan: "
-                              + "; ".join(x.message for x in exc.problems)) from None
+            except (Invalid, InvalidWorkspace) as exc:
+                why = (str(exc) if isinstance(exc, Invalid)
+                       else "; ".join(x.message for x in exc.problems))
+                if stale:
+                    raise _stale(session, p, current.id, why) from None
+                raise Invalid("change", f"the change no longer fits the plan: {why}") from None
             p.status, p.answer = "accepted", version.id
         else:
             p.status, p.answer = "declined", _text(reason, "reason", 5000)
@@ -330,6 +338,29 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
         session.add(Notification(partner=p.partner, text=f"{p.owner} {p.status} your "
                                  f"proposal on {p.plan_id}"))
         return _proposal_json(p)
+
+
+def _recheck(hub: Hub, session: Session, p: Proposal) -> None:
+    """Check a proposal again, as its proposer, against the plan's current version."""
+    proposer = Actor(user_id=p.author, username="(proposer)", partner=p.partner,
+                     role="planner")
+    try:
+        plan = plan_view(hub, session, proposer, p.plan_id)
+    except NotFound:
+        raise Invalid("plan", f"{p.partner} no longer sees the plan") from None
+    if "owner" not in plan:
+        raise Invalid("plan", f"{p.partner} no longer sees the plan")
+    again = _check_change(hub, session, proposer, plan, p.change)
+    if again != p.change:
+        raise Invalid("change", "the change reads differently on the current version")
+
+
+def _stale(session: Session, p: Proposal, current: str, why: str) -> Stale:
+    numbers = {v.number: v.id for v in session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == p.plan_id))}
+    base = numbers.get(p.base_version, "")
+    return Stale(p.plan_id, base, current, versions_since(session, p.plan_id, base),
+                 f"the proposal no longer applies: {why}")
 
 
 # -- joint decisions ------------------------------------------------------------

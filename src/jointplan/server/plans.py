@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
+from .concurrency import etag_of_version, etag_of_view, require_base
 from .hub import Hub, Invalid, NotFound, allow, canonical
 
 STATUSES = ("draft", "approved", "retired")
@@ -96,11 +98,14 @@ def _store_version(session: Session, doc: dict[str, Any], *, author: str, reason
 # -- a partner's import ---------------------------------------------------------
 
 
-def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) -> dict[str, Any]:
+def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str,
+                 bases: dict[str, Any] | None = None) -> dict[str, Any]:
     """A partner imports its own plans and observations, all or nothing.
 
     Its plans are checked against the workspace as it sees it: a reference to
     something it may not see is reported exactly like one to nothing.
+    ``bases`` maps a plan id to the version (or versions) the file was made
+    from; a plan changed since is refused with ``Stale`` (see concurrency.py).
     """
     allow(actions.may_write(actor.role))
     if not files:
@@ -140,6 +145,10 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
         assert joint is not None
         uploaded_plans = {d["id"]: d for _, d in docs if d.get("kind") == "plan"
                           and isinstance(d.get("id"), str)}
+        for plan_id, base in (bases or {}).items():
+            if plan_id not in uploaded_plans:
+                raise Invalid("base_versions", f"{plan_id!r} is not a plan of this import")
+            require_base(session, plan_id, current.versions.get(plan_id), base)
         others = [v.doc for k, v in sorted(current.versions.items())
                   if k not in uploaded_plans and v.doc is not None]
         seen_joint, seen_observations = _indicators_as_seen(
@@ -175,6 +184,20 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
     return {"plans": sorted(uploaded_plans), "versions": stored_ids,
             "observations": sum(len(d["observations"]) for _, d in docs
                                 if d["kind"] == "observations")}
+
+
+def uploaded_plan_ids(files: list[Source]) -> list[str]:
+    """The ids of the plans among uploaded files (files that do not read are left out:
+    the import reports them)."""
+    ids = []
+    for f in files:
+        try:
+            doc = read_document(f.data, is_json=f.name.endswith(".json"))
+        except ReadError:
+            continue
+        if isinstance(doc, dict) and doc.get("kind") == "plan" and isinstance(doc.get("id"), str):
+            ids.append(str(doc["id"]))
+    return ids
 
 
 def _indicators_as_seen(joint: dict[str, Any], observations: list[dict[str, Any]],
@@ -266,6 +289,16 @@ def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[st
     raise NotFound(plan_id)
 
 
+def plan_etag(hub: Hub, session: Session, actor: Actor, plan_id: str,
+              view: dict[str, Any]) -> str:
+    """The ETag of a plan as the actor receives it: its owner gets the stored version's,
+    to send back as If-Match; any other partner a digest of its view."""
+    version = hub.current(session).versions.get(plan_id)
+    if version is not None and view.get("owner") == actor.partner:
+        return etag_of_version(version.id)
+    return etag_of_view(view)
+
+
 def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
                    ) -> list[tuple[Any, dict[str, Any] | None]]:
     """Every version of a plan with the view the actor would have had of it."""
@@ -327,7 +360,9 @@ def diff(hub: Hub, session: Session, actor: Actor, plan_id: str, old: str, new: 
                                         fromfile=f"{plan_id}@{old}", tofile=f"{plan_id}@{new}"))
 
 
-def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str) -> str:
+def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str,
+               base: list[str] | str | None = None) -> str:
+    """A new version with another status, made from ``base`` (None: unconditional)."""
     if status not in STATUSES:
         raise Invalid("status", "status must be draft, approved or retired")
     with hub.db.write() as session:
@@ -337,9 +372,27 @@ def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str) -
                 actor.partner, current.workspace.plan(plan_id)):
             raise NotFound(plan_id)
         allow(actions.may_edit(actor.partner, actor.role, version.owner))
+        require_base(session, plan_id, version, base)
         assert version.doc is not None
         return _store_version(session, version.doc, author=actor.user_id, reason=reason,
                               partner=actor.partner, status=status).id
+
+
+def stored_document(hub: Hub, session: Session, actor: Actor, plan_id: str
+                    ) -> tuple[str, dict[str, Any]]:
+    """The owner's plan as stored (every field, `x-` keys included) and its version id.
+
+    What the edit form changes: never the view, which leaves out what the
+    owner did not write and normalises what it did.
+    """
+    current = hub.current(session)
+    version = current.versions.get(plan_id)
+    plan = next((p for p in current.workspace.plans if p.id == plan_id), None)
+    if version is None or version.doc is None or plan is None \
+            or not Rules(current.workspace).sees_plan(actor.partner, plan):
+        raise NotFound(plan_id)
+    allow(actions.may_edit(actor.partner, actor.role, version.owner))
+    return version.id, copy.deepcopy(version.doc)
 
 
 def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],

@@ -71,8 +71,16 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
     password = form.get("password") if form is not None else None
     found = None
     if username and isinstance(password, str) and password:
-        with hub.db.write() as session:
-            found = accounts.sign_in(session, username=username[:64], password=password[:1024])
+        try:
+            with hub.db.write() as session:
+                found = accounts.sign_in(session, username=username[:64],
+                                         password=password[:1024])
+        except accounts.Throttled as exc:
+            response = _signin_page(request, next_, status=429, username=username,
+                                    error=f"Too many failed sign-ins for {username}. Try "
+                                    f"again in {exc.retry_after // 60 + 1} minutes.")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
     if found is None:
         return _signin_page(request, next_, status=401, username=username,
                             error="Wrong username or password.")
