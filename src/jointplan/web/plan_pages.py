@@ -178,6 +178,13 @@ def _changed(exc: Stale) -> str:
             "again on it.")
 
 
+def _may_change(hub: Hub, actor: Actor, plan_id: str) -> None:
+    """Not found for a plan the actor may not see; Forbidden, with the gate's reason, when
+    it may not change it — before anything else about the form is looked at."""
+    with hub.db.read() as session:
+        plans.stored_document(hub, session, actor, plan_id)
+
+
 def _base(form: Any) -> str:
     base = field(form, "base_version")
     if not base:
@@ -190,6 +197,7 @@ def _base(form: Any) -> str:
 def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                 form: FormDep) -> Response:
     status, reason = field(form, "status"), field(form, "reason")
+    _may_change(hub, actor, plan_id)
     try:
         if not reason:
             raise Invalid("reason", "say why the status changes")
@@ -252,8 +260,7 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
 def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
            form: FormDep) -> Response:
     """Import a plan file (all or nothing); problems are shown at their lines."""
-    with hub.db.read() as session:
-        plans.plan_view(hub, session, actor, plan_id)
+    _may_change(hub, actor, plan_id)
     upload_ = form.get("file") if form is not None else None
     if not isinstance(upload_, UploadFile) or not upload_.filename:
         return _again(request, hub, actor, plan_id, errors=["Upload: choose a file."])
