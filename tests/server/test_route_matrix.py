@@ -995,6 +995,13 @@ def _acknowledgements(w: World, p: str) -> None:
         (f"{pl}/{e}", q) for pl, e, q in w.acks if p in (q, owners[pl])}
 
 
+@route("GET", "/api/people")
+def _people(w: World, p: str) -> None:
+    # The matrix signs in planners: only an admin reads its people (tests/server/test_people.py).
+    r = w.call(p, "GET", "/api/people")
+    assert r.status_code == 403 and "only an admin" in r.json()["detail"], r.text
+
+
 @route("GET", "/api/notifications")
 def _notifications(w: World, p: str) -> None:
     r = w.call(p, "GET", "/api/notifications")

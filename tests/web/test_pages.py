@@ -268,12 +268,18 @@ def test_htmx_sends_the_token_in_the_form_and_gets_the_new_bars(pages):
 # -- editing by form and by file --------------------------------------------------------
 
 
+def base_of(html: str) -> str:
+    """The version a plan page's forms say they were made from."""
+    return re.search(r'name="base_version" value="([^"]+)"', html).group(1)
+
+
 def test_a_task_edited_by_form_is_a_new_version(pages):
     client = pages.client("NOR")
-    csrf = csrf_of(client.get("/plans/nor-evacuation?edit=ferry-run").text)
+    form = client.get("/plans/nor-evacuation?edit=ferry-run").text
+    csrf = csrf_of(form)
     answer = client.post("/plans/nor-evacuation/tasks", data={
-        "csrf": csrf, "task": "ferry-run", "start": "T+26h", "duration": "6h", "min": "4h",
-        "max": "12h", "reason": "earlier tide"})
+        "csrf": csrf, "base_version": base_of(form), "task": "ferry-run", "start": "T+26h",
+        "duration": "6h", "min": "4h", "max": "12h", "reason": "earlier tide"})
     assert answer.status_code == 303
     assert versions(pages, "nor-evacuation") == 2
     text = client.get("/plans/nor-evacuation").text
@@ -282,9 +288,10 @@ def test_a_task_edited_by_form_is_a_new_version(pages):
 
 def test_a_start_outside_the_flex_is_shown_and_nothing_is_stored(pages):
     client = pages.client("NOR")
-    csrf = csrf_of(client.get("/plans/nor-evacuation").text)
+    form = client.get("/plans/nor-evacuation").text
     answer = client.post("/plans/nor-evacuation/tasks", data={
-        "csrf": csrf, "task": "ferry-run", "start": "T+3d", "duration": "6h"})
+        "csrf": csrf_of(form), "base_version": base_of(form), "task": "ferry-run",
+        "start": "T+3d", "duration": "6h"})
     assert answer.status_code == 422
     assert "nor-evacuation.json:" in answer.text and "flex" in answer.text
     assert versions(pages, "nor-evacuation") == 1
@@ -292,11 +299,12 @@ def test_a_start_outside_the_flex_is_shown_and_nothing_is_stored(pages):
 
 def test_an_uploaded_file_with_problems_shows_them_at_their_lines(pages):
     client = pages.client("NOR")
-    csrf = csrf_of(client.get("/plans/nor-evacuation").text)
+    form = client.get("/plans/nor-evacuation").text
     text = ("jointplan: 1\nkind: plan\nid: nor-evacuation\nowner: NOR\ntitle: T\n"
             "scenarios: [unrest-aster]\ntasks:\n  - id: a\n    title: A\n    start: soon\n"
             "    duration: 2h\n")
-    answer = client.post("/plans/nor-evacuation/upload", data={"csrf": csrf},
+    answer = client.post("/plans/nor-evacuation/upload", data={
+        "csrf": csrf_of(form), "base_version": base_of(form)},
                          files={"file": ("nor-evacuation.yaml", text.encode(), "text/yaml")})
     assert answer.status_code == 422
     assert re.search(r"nor-evacuation\.yaml:10:\d+: ", answer.text)
@@ -306,9 +314,10 @@ def test_an_uploaded_file_with_problems_shows_them_at_their_lines(pages):
 
 def test_an_uploaded_plan_of_another_partner_is_refused(pages):
     client = pages.client("RRA")
-    csrf = csrf_of(client.get("/plans/rra-relief").text)
+    form = client.get("/plans/rra-relief").text
     text = "jointplan: 1\nkind: plan\nid: rra-relief\nowner: NOR\ntitle: T\nscenarios: [baseline]\n"
-    answer = client.post("/plans/rra-relief/upload", data={"csrf": csrf},
+    answer = client.post("/plans/rra-relief/upload", data={
+        "csrf": csrf_of(form), "base_version": base_of(form)},
                          files={"file": ("rra-relief.yaml", text.encode(), "text/yaml")})
     assert answer.status_code == 422 and "must have `owner: RRA`" in answer.text
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from .. import __version__, web
 from ..files import InvalidWorkspace
+from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
@@ -46,9 +47,17 @@ def create_app(hub: Hub) -> FastAPI:
     @app.exception_handler(Invalid)
     @app.exception_handler(AccountError)
     def _invalid(_: Request, exc: Any) -> JSONResponse:
-        return JSONResponse({"detail": [{"loc": ["body", *exc.field.split(".")],
-                                         "msg": str(exc), "type": "value_error"}]},
+        field = exc.field.split(".")
+        loc = field if field[0] == "header" else ["body", *field]
+        return JSONResponse({"detail": [{"loc": loc, "msg": str(exc), "type": "value_error"}]},
                             status_code=422)
+
+    @app.exception_handler(Stale)
+    def _stale(_: Request, exc: Any) -> JSONResponse:
+        # Only the plan's owner gets this far (the gate comes first): it may read it all.
+        body = {"detail": str(exc), "current": exc.current, "since": exc.since}
+        headers = {"ETag": f'"{exc.current}"'} if exc.since else {}
+        return JSONResponse(body, status_code=409, headers=headers)
 
     @app.exception_handler(InvalidWorkspace)
     def _problems(_: Request, exc: Any) -> JSONResponse:

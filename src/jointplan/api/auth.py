@@ -7,18 +7,22 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from ..services import accounts
-from ..store import audit
 from .deps import SESSION_COOKIE, HubDep
+from .responses import SignedIn
 from .schemas import LoginIn
 
 router = APIRouter(prefix="/auth", tags=["people"])
 
 
-@router.post("/login")
+@router.post("/login", response_model=SignedIn)
 def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> dict[str, Any]:
     """Start a browser session; the answer carries the CSRF token to send on writes."""
-    with hub.db.write() as session:
-        found = accounts.sign_in(session, username=body.username, password=body.password)
+    try:
+        with hub.db.write() as session:
+            found = accounts.sign_in(session, username=body.username, password=body.password)
+    except accounts.Throttled as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
+            from None
     if found is None:
         raise HTTPException(401, "wrong username or password")
     actor, secret, csrf = found
@@ -33,13 +37,7 @@ def logout(request: Request, hub: HubDep) -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         with hub.db.write() as session:
-            found = accounts.actor_for_session(session, secret)
             accounts.sign_out(session, secret)
-            if found is not None:  # ending a session is a write: it is audited like login
-                actor = found[0]
-                audit.append(session, action="logout", subject=f"user:{actor.user_id}",
-                             user_id=actor.user_id, partner=actor.partner,
-                             owners=[actor.partner])
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -1,15 +1,40 @@
-"""The API routes. Each asks the server's use cases, which ask the sharing gate."""
+"""The API routes. Each asks the server's use cases, which ask the sharing gate.
+
+Every route declares its response model (api/reports.py, api/responses.py);
+answers leave out the keys the contract leaves out, never sending them as null.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
 
-from ..server import analysis, collab, plans
+from ..server import analysis, collab, people, plans
 from ..server.assemble import Source
+from ..server.concurrency import parse_if_match
+from ..server.hub import Invalid
 from .deps import CurrentActor, HubDep
+from .reports import CheckOut, PlanView, SimulationOut, WorkspaceView
+from .responses import (
+    AcknowledgementOut,
+    AuditOut,
+    Created,
+    DecisionOut,
+    Exported,
+    Imported,
+    Me,
+    NewVersion,
+    NotificationOut,
+    PeopleOut,
+    ProposalOut,
+    Stale,
+    ThreadOut,
+    ThreadSummary,
+    VersionEntry,
+)
 from .schemas import (
     AcceptIn,
     DecisionIn,
@@ -23,37 +48,58 @@ from .schemas import (
     ThreadIn,
 )
 
-router = APIRouter(prefix="/api")
+
+class ContractRoute(APIRoute):
+    """A route that leaves out of its answer the keys its handler left out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["response_model_exclude_unset"] = True
+        super().__init__(*args, **kwargs)
+
+
+router = APIRouter(prefix="/api", route_class=ContractRoute)
 Json = dict[str, Any]
+STALE: dict[int | str, dict[str, Any]] = {
+    409: {"model": Stale, "description": "The plan changed since the version named"}}
+IfMatch = Header(None, alias="If-Match", max_length=2000,
+                 description='The plan\'s ETag ("VERSION-ID") the change was made from; a '
+                 "stale one is refused with 409. Without it the write is unconditional.")
 
 
-@router.get("/me", tags=["people"])
+@router.get("/me", tags=["people"], response_model=Me)
 def me(actor: CurrentActor) -> Json:
     """Who the request acts as."""
     return {"username": actor.username, "partner": actor.partner, "role": actor.role}
 
 
-@router.get("/workspace", tags=["plans"])
+@router.get("/workspace", tags=["plans"], response_model=WorkspaceView)
 def workspace(hub: HubDep, actor: CurrentActor) -> Json:
     """The whole workspace as the caller's partner receives it."""
     with hub.db.read() as session:
         return plans.workspace_view(hub, session, actor)
 
 
-@router.get("/plans", tags=["plans"])
+@router.get("/plans", tags=["plans"], response_model=list[PlanView])
 def list_plans(hub: HubDep, actor: CurrentActor) -> list[Json]:
     """Every plan the caller's partner may see (some only through items addressed to it)."""
     with hub.db.read() as session:
         return plans.workspace_view(hub, session, actor)["plans"]  # type: ignore[no-any-return]
 
 
-@router.get("/plans/{plan_id}", tags=["plans"])
-def get_plan(plan_id: str, hub: HubDep, actor: CurrentActor) -> Json:
+@router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanView, responses={
+    200: {"headers": {"ETag": {"description": "to its owner, the stored version's (send it "
+                               "back as If-Match); to others, a digest of their view",
+                               "schema": {"type": "string"}}}}})
+def get_plan(plan_id: str, hub: HubDep, actor: CurrentActor, response: Response) -> Json:
+    """One plan as the caller's partner receives it, with its ETag."""
     with hub.db.read() as session:
-        return plans.plan_view(hub, session, actor, plan_id)
+        view = plans.plan_view(hub, session, actor, plan_id)
+        response.headers["ETag"] = plans.plan_etag(hub, session, actor, plan_id, view)
+        return view
 
 
-@router.get("/plans/{plan_id}/versions", tags=["plans"])
+@router.get("/plans/{plan_id}/versions", tags=["plans"],
+            response_model=list[VersionEntry])
 def plan_versions(plan_id: str, hub: HubDep, actor: CurrentActor) -> list[Json]:
     """The versions whose view changed for the caller's partner."""
     with hub.db.read() as session:
@@ -69,39 +115,58 @@ def plan_diff(plan_id: str, hub: HubDep, actor: CurrentActor,
         return plans.diff(hub, session, actor, plan_id, from_, to)
 
 
-@router.post("/plans/{plan_id}/status", tags=["plans"], status_code=201)
-def plan_status(plan_id: str, body: StatusIn, hub: HubDep, actor: CurrentActor) -> Json:
+@router.post("/plans/{plan_id}/status", tags=["plans"], status_code=201,
+             response_model=NewVersion, responses=STALE)
+def plan_status(plan_id: str, body: StatusIn, hub: HubDep, actor: CurrentActor,
+                response: Response, if_match: str | None = IfMatch) -> Json:
     """Mark the caller's own plan draft, approved or retired (a new version)."""
-    return {"version": plans.set_status(hub, actor, plan_id, body.status, body.reason)}
+    base = body.base_version if body.base_version is not None else parse_if_match(if_match)
+    version = plans.set_status(hub, actor, plan_id, body.status, body.reason, base)
+    response.headers["ETag"] = f'"{version}"'
+    return {"version": version}
 
 
-@router.post("/import", tags=["plans"], status_code=201)
-def import_files(body: ImportIn, hub: HubDep, actor: CurrentActor) -> Json:
-    """Import the caller's own plan and observation files, all or nothing."""
+@router.post("/import", tags=["plans"], status_code=201, response_model=Imported,
+             responses=STALE)
+def import_files(body: ImportIn, hub: HubDep, actor: CurrentActor,
+                 if_match: str | None = IfMatch) -> Json:
+    """Import the caller's own plan and observation files, all or nothing.
+
+    Name the version each changed plan was made from in `base_versions`, or, for an
+    import of one plan, in If-Match.
+    """
     files = [Source(name, text.encode("utf-8")) for name, text in body.files.items()]
-    return plans.import_files(hub, actor, files, reason=body.reason)
+    bases: dict[str, Any] = dict(body.base_versions or {})
+    tags = parse_if_match(if_match)
+    if tags is not None:
+        ids = plans.uploaded_plan_ids(files)
+        if len(ids) != 1:
+            raise Invalid("header.If-Match", "If-Match names the version of one plan; for "
+                          "an import of several, give base_versions")
+        bases.setdefault(ids[0], tags)
+    return plans.import_files(hub, actor, files, reason=body.reason, bases=bases or None)
 
 
-@router.get("/export", tags=["plans"])
+@router.get("/export", tags=["plans"], response_model=Exported)
 def export(hub: HubDep, actor: CurrentActor) -> Json:
     """The caller's partner's view, marked with the most restrictive TLP it holds."""
     with hub.db.read() as session:
         return plans.export_files(hub, session, actor)
 
 
-@router.post("/observations", tags=["indicators"], status_code=201)
+@router.post("/observations", tags=["indicators"], status_code=201, response_model=Created)
 def observe(body: ObservationIn, hub: HubDep, actor: CurrentActor) -> Json:
     """Report that an indicator was, or was not, seen."""
     return {"id": plans.post_observation(hub, actor, body.model_dump(exclude_none=True))}
 
 
-@router.get("/check", tags=["analysis"])
+@router.get("/check", tags=["analysis"], response_model=CheckOut)
 def check(hub: HubDep, actor: CurrentActor) -> Json:
     """Conflicts, gaps, coverage and likelihoods for the caller's partner (the CLI's JSON)."""
     return analysis.check_for(hub, actor)
 
 
-@router.get("/simulate", tags=["analysis"])
+@router.get("/simulate", tags=["analysis"], response_model=list[SimulationOut])
 def simulate(hub: HubDep, actor: CurrentActor,
              scenario: str | None = Query(None, max_length=128,
                                           description="A leaf scenario; default: every leaf "
@@ -112,74 +177,78 @@ def simulate(hub: HubDep, actor: CurrentActor,
     return analysis.simulate_for(hub, actor, scenario, samples, seed)
 
 
-@router.get("/threads", tags=["collaboration"])
+@router.get("/threads", tags=["collaboration"], response_model=list[ThreadSummary])
 def threads(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:
         return collab.list_threads(hub, session, actor)
 
 
-@router.post("/threads", tags=["collaboration"], status_code=201)
+@router.post("/threads", tags=["collaboration"], status_code=201, response_model=Created)
 def new_thread(body: ThreadIn, hub: HubDep, actor: CurrentActor) -> Json:
     return {"id": collab.create_thread(hub, actor, body.model_dump())}
 
 
-@router.get("/threads/{thread_id}", tags=["collaboration"])
+@router.get("/threads/{thread_id}", tags=["collaboration"], response_model=ThreadOut)
 def thread(thread_id: str, hub: HubDep, actor: CurrentActor) -> Json:
     with hub.db.read() as session:
         return collab.get_thread(hub, session, actor, thread_id)
 
 
-@router.post("/threads/{thread_id}/messages", tags=["collaboration"], status_code=201)
+@router.post("/threads/{thread_id}/messages", tags=["collaboration"], status_code=201,
+             response_model=Created)
 def new_message(thread_id: str, body: MessageIn, hub: HubDep, actor: CurrentActor) -> Json:
     return {"id": collab.post_message(hub, actor, thread_id, body.model_dump(exclude_none=True))}
 
 
-@router.get("/proposals", tags=["collaboration"])
+@router.get("/proposals", tags=["collaboration"], response_model=list[ProposalOut])
 def proposals(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:
         return collab.list_proposals(hub, session, actor)
 
 
-@router.post("/proposals", tags=["collaboration"], status_code=201)
+@router.post("/proposals", tags=["collaboration"], status_code=201, response_model=Created)
 def new_proposal(body: ProposalIn, hub: HubDep, actor: CurrentActor) -> Json:
     """Propose a change to another partner's plan; only its owner can accept it."""
     return {"id": collab.create_proposal(hub, actor, body.model_dump())}
 
 
-@router.get("/proposals/{proposal_id}", tags=["collaboration"])
+@router.get("/proposals/{proposal_id}", tags=["collaboration"], response_model=ProposalOut)
 def proposal(proposal_id: str, hub: HubDep, actor: CurrentActor) -> Json:
     with hub.db.read() as session:
         return collab.get_proposal(hub, session, actor, proposal_id)
 
 
-@router.post("/proposals/{proposal_id}/accept", tags=["collaboration"])
+@router.post("/proposals/{proposal_id}/accept", tags=["collaboration"],
+             response_model=ProposalOut, responses=STALE)
 def accept(proposal_id: str, body: AcceptIn, hub: HubDep, actor: CurrentActor) -> Json:
     return collab.decide_proposal(hub, actor, proposal_id, True, body.reason)
 
 
-@router.post("/proposals/{proposal_id}/decline", tags=["collaboration"])
+@router.post("/proposals/{proposal_id}/decline", tags=["collaboration"],
+             response_model=ProposalOut)
 def decline(proposal_id: str, body: DeclineIn, hub: HubDep, actor: CurrentActor) -> Json:
     return collab.decide_proposal(hub, actor, proposal_id, False, body.reason)
 
 
-@router.get("/decisions", tags=["collaboration"])
+@router.get("/decisions", tags=["collaboration"], response_model=list[DecisionOut])
 def decisions(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:
         return collab.list_decisions(hub, session, actor)
 
 
-@router.post("/decisions", tags=["collaboration"], status_code=201)
+@router.post("/decisions", tags=["collaboration"], status_code=201, response_model=Created)
 def new_decision(body: DecisionIn, hub: HubDep, actor: CurrentActor) -> Json:
     return {"id": collab.create_decision(hub, actor, body.model_dump())}
 
 
-@router.get("/decisions/{decision_id}", tags=["collaboration"])
+@router.get("/decisions/{decision_id}", tags=["collaboration"], response_model=DecisionOut)
 def decision(decision_id: str, hub: HubDep, actor: CurrentActor) -> Json:
     with hub.db.read() as session:
         return collab.get_decision(hub, session, actor, decision_id)
 
 
-@router.post("/decisions/{decision_id}/responses", tags=["collaboration"])
+@router.post("/decisions/{decision_id}/responses", tags=["collaboration"],
+             response_model=DecisionOut)
 def respond(decision_id: str, body: ResponseIn, hub: HubDep, actor: CurrentActor) -> Json:
     """Concur, non-concur or state a reservation, for the caller's partner."""
     return collab.respond(hub, actor, decision_id, body.model_dump())
@@ -194,19 +263,27 @@ def acknowledge(plan_id: str, expectation_id: str, hub: HubDep,
     return Response(status_code=204)
 
 
-@router.get("/acknowledgements", tags=["collaboration"])
+@router.get("/acknowledgements", tags=["collaboration"],
+            response_model=list[AcknowledgementOut])
 def acknowledgements(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:
         return collab.acknowledgements(hub, session, actor)
 
 
-@router.get("/notifications", tags=["people"])
+@router.get("/notifications", tags=["people"], response_model=list[NotificationOut])
 def notifications(hub: HubDep, actor: CurrentActor) -> list[Json]:
     with hub.db.read() as session:
         return collab.notifications(hub, session, actor)
 
 
-@router.get("/audit", tags=["people"])
+@router.get("/people", tags=["people"], response_model=PeopleOut)
+def partner_people(hub: HubDep, actor: CurrentActor) -> Json:
+    """An admin reads its own partner's users and their API tokens (never the secrets)."""
+    with hub.db.read() as session:
+        return people.of_partner(session, actor)
+
+
+@router.get("/audit", tags=["people"], response_model=list[AuditOut])
 def audit_log(hub: HubDep, actor: CurrentActor) -> list[Json]:
     """Audit entries about the caller's partner's data and people."""
     with hub.db.read() as session:

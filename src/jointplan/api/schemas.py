@@ -1,4 +1,7 @@
-"""Request bodies: strict (unknown fields are 422 naming the field)."""
+"""Request bodies: strict (unknown fields are 422 naming the field).
+
+Responses are modelled in reports.py (the kernels' JSON) and responses.py.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,16 @@ class Strict(BaseModel):
 class ImportIn(Strict):
     files: dict[str, str] = Field(description="file name -> YAML or JSON text", min_length=1)
     reason: str = Field("imported", max_length=5000)
+    base_versions: dict[str, str] | None = Field(
+        None, description="plan id -> the version the file was made from; a plan changed "
+        "since is refused with 409")
 
 
 class StatusIn(Strict):
     status: Literal["draft", "approved", "retired"]
     reason: str = Field(min_length=1, max_length=5000)
+    base_version: str | None = Field(None, max_length=64, description="the version the "
+                                     "change was made from (or send If-Match)")
 
 
 class ObservationIn(Strict):

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, server
+from . import check, people, server
 
 app = typer.Typer(
     name="jointplan",
@@ -35,6 +35,7 @@ def _root(
 
 check.register(app)
 server.register(app)
+people.register()
 try:  # the simulation command needs the optional `sim` dependencies
     from . import simulate
 except ImportError:  # pragma: no cover - depends on what is installed

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.run import analyse
 from ..services.accounts import Actor
-from ..sharing import Rules
-from ..sharing.cut import check_result
+from ..services.check import check_workspace
 from ..store import audit
 from ..store.tables import Notification
 from .hub import Hub, Invalid
@@ -23,11 +21,7 @@ def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
     """The `check --json` object for the actor's partner, from what is stored."""
     hub.take_analysis_slot(actor.partner)
     with hub.db.write() as session:
-        current = hub.current(session)
-        ws = current.workspace
-        rules = Rules(ws)
-        full = analyse(ws)
-        report = check_result(full, rules, actor.partner)
+        report = check_workspace(hub.current(session).workspace, actor.partner)
         exposed = _exposed_owners(report, actor.partner)
         audit.append(session, action="analysis", subject=f"partner:{actor.partner}",
                      user_id=actor.user_id, partner=actor.partner,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_time, parse_time
 from ..services.accounts import Actor
-from ..sharing import Rules, exchanges
+from ..sharing import Rules, actions, exchanges
 from ..store import audit
 from ..store.tables import (
     Acknowledgement,
@@ -23,12 +23,14 @@ from ..store.tables import (
     Decision,
     Message,
     Notification,
+    PlanVersion,
     Proposal,
     Response,
     Thread,
     User,
 )
-from .hub import Forbidden, Hub, Invalid, NotFound
+from .concurrency import Stale, versions_since
+from .hub import Hub, Invalid, NotFound, allow
 from .plans import new_version, plan_view, workspace_view
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
@@ -84,6 +86,7 @@ def _thread_audience(t: Thread) -> set[str]:
 
 
 def create_thread(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "threads"))
     subject = body.get("subject")
     if not isinstance(subject, dict):
         raise Invalid("subject", "subject must be {kind, ref}")
@@ -165,6 +168,7 @@ def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict
 def post_message(hub: Hub, actor: Actor, thread_id: str, body: dict[str, Any]) -> str:
     with hub.db.write() as session:
         thread = _visible_thread(session, actor, thread_id)
+        allow(actions.may_contribute(actor.role, "messages"))
         audience = _thread_audience(thread)
         share = _partners(hub, session, body.get("share", sorted(audience)), "share")
         outside = set(share) - audience
@@ -238,6 +242,7 @@ def _check_change(hub: Hub, session: Session, actor: Actor, plan: dict[str, Any]
 
 
 def create_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "proposals"))
     plan_id = body.get("plan")
     if not isinstance(plan_id, str):
         raise Invalid("plan", "plan must name a plan")
@@ -310,20 +315,25 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
     """The owner's planners accept (a new version) or decline (with a reason)."""
     with hub.db.write() as session:
         p = _visible_proposal(session, actor, proposal_id)
-        if p.owner != actor.partner or not actor.can_plan:
-            raise Forbidden("only the owner's planners decide on a proposal")
+        allow(actions.may_decide(actor.partner, actor.role, p.owner))
         if p.status != "open":
             raise Invalid("status", f"the proposal is {p.status} already")
         if accept:
             current = hub.current(session).versions.get(p.plan_id)
             if current is None or current.doc is None:
                 raise Invalid("plan", "the plan no longer exists")
+            stale = current.number != p.base_version
             try:
+                if stale:  # made from an older version: it must still make sense on this one
+                    _recheck(hub, session, p)
                 version = new_version(hub, session, actor, _apply(current.doc, p.change),
                                       reason or f"accepted proposal {p.id} from {p.partner}")
-            except InvalidWorkspace as exc:
-                raise Invalid("change", "the change no longer fits the plan: "
-                              + "; ".join(x.message for x in exc.problems)) from None
+            except (Invalid, InvalidWorkspace) as exc:
+                why = (str(exc) if isinstance(exc, Invalid)
+                       else "; ".join(x.message for x in exc.problems))
+                if stale:
+                    raise _stale(session, p, current.id, why) from None
+                raise Invalid("change", f"the change no longer fits the plan: {why}") from None
             p.status, p.answer = "accepted", version.id
         else:
             p.status, p.answer = "declined", _text(reason, "reason", 5000)
@@ -335,10 +345,34 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
         return _proposal_json(p)
 
 
+def _recheck(hub: Hub, session: Session, p: Proposal) -> None:
+    """Check a proposal again, as its proposer, against the plan's current version."""
+    proposer = Actor(user_id=p.author, username="(proposer)", partner=p.partner,
+                     role="planner")
+    try:
+        plan = plan_view(hub, session, proposer, p.plan_id)
+    except NotFound:
+        raise Invalid("plan", f"{p.partner} no longer sees the plan") from None
+    if "owner" not in plan:
+        raise Invalid("plan", f"{p.partner} no longer sees the plan")
+    again = _check_change(hub, session, proposer, plan, p.change)
+    if again != p.change:
+        raise Invalid("change", "the change reads differently on the current version")
+
+
+def _stale(session: Session, p: Proposal, current: str, why: str) -> Stale:
+    numbers = {v.number: v.id for v in session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == p.plan_id))}
+    base = numbers.get(p.base_version, "")
+    return Stale(p.plan_id, base, current, versions_since(session, p.plan_id, base),
+                 f"the proposal no longer applies: {why}")
+
+
 # -- joint decisions ------------------------------------------------------------
 
 
 def create_decision(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    allow(actions.may_contribute(actor.role, "decisions"))
     with hub.db.write() as session:
         text = _text(body.get("text"), "text")
         asked = _partners(hub, session, body.get("partners"), "partners")
@@ -379,10 +413,7 @@ def get_decision(hub: Hub, session: Session, actor: Actor, decision_id: str) -> 
 def respond(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any]) -> dict[str, Any]:
     with hub.db.write() as session:
         d = _visible_decision(session, actor, decision_id)
-        if actor.partner not in d.asked:
-            raise Forbidden("only the partners asked respond to a decision")
-        if not actor.can_plan:
-            raise Forbidden("only planners and admins respond for their partner")
+        allow(actions.may_respond(actor.partner, actor.role, d.asked))
         stance = body.get("stance")
         if stance not in STANCES:
             raise Invalid("stance", "stance must be concur, non-concur or reservation")
@@ -416,8 +447,7 @@ def acknowledge(hub: Hub, actor: Actor, plan_id: str, expectation_id: str) -> No
         exp = next((e for e in plan.expects if e.id == expectation_id), None) if plan else None
         if plan is None or exp is None or not Rules(ws).sees(actor.partner, plan, exp):
             raise NotFound(f"{plan_id}/{expectation_id}")
-        if exp.from_ != actor.partner:
-            raise Forbidden("only the partner an expectation is addressed to acknowledges it")
+        allow(actions.may_acknowledge(actor.partner, actor.role, exp.from_))
         exists = session.scalar(select(Acknowledgement).where(
             Acknowledgement.plan_id == plan_id, Acknowledgement.expectation == expectation_id,
             Acknowledgement.partner == actor.partner))

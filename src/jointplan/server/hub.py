@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..files import Loaded
 from ..model import Workspace
-from ..sharing import Rules
+from ..sharing import Decision, Rules
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
 from .lapsing import stored_breaks, stored_model
@@ -29,6 +29,12 @@ class NotFound(Exception):
 
 class Forbidden(Exception):
     """The actor may see the object but not do this to it (e.g. edit another's plan)."""
+
+
+def allow(decision: Decision) -> None:
+    """Go on when the sharing gate allows the action; Forbidden with its reason otherwise."""
+    if not decision:
+        raise Forbidden(decision.reason)
 
 
 class Invalid(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -16,14 +17,15 @@ from sqlalchemy.orm import Session
 from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
 from ..services.accounts import Actor
-from ..sharing import Rules, exchanges
+from ..sharing import Rules, actions, exchanges
 from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
 from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources
-from .hub import Forbidden, Hub, Invalid, NotFound, canonical
+from .concurrency import etag_of_version, etag_of_view, require_base
+from .hub import Hub, Invalid, NotFound, allow, canonical
 from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
 from .limits import Limits
 
@@ -110,14 +112,16 @@ def _store_version(session: Session, doc: dict[str, Any], *, author: str, reason
 # -- a partner's import ---------------------------------------------------------
 
 
-def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) -> dict[str, Any]:
+def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str,
+                 bases: dict[str, Any] | None = None) -> dict[str, Any]:
     """A partner imports its own plans and observations, all or nothing.
 
     Its plans are checked against the workspace as it sees it: a reference to
     something it may not see is reported exactly like one to nothing.
+    ``bases`` maps a plan id to the version (or versions) the file was made
+    from; a plan changed since is refused with ``Stale`` (see concurrency.py).
     """
-    if not actor.can_plan:
-        raise Forbidden("only planners and admins import plans")
+    allow(actions.may_write(actor.role))
     if not files:
         raise Invalid("files", "no files were sent")
     problems: list[Problem] = []
@@ -159,6 +163,10 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
         assert joint is not None
         uploaded_plans = {d["id"]: d for _, d in docs if d.get("kind") == "plan"
                           and isinstance(d.get("id"), str)}
+        for plan_id, base in (bases or {}).items():
+            if plan_id not in uploaded_plans:
+                raise Invalid("base_versions", f"{plan_id!r} is not a plan of this import")
+            require_base(session, plan_id, current.versions.get(plan_id), base)
         others = [v.doc for k, v in sorted(current.versions.items())
                   if k not in uploaded_plans and v.doc is not None]
         seen_joint, seen_observations = _indicators_as_seen(
@@ -196,6 +204,20 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
     return {"plans": sorted(uploaded_plans), "versions": stored_ids,
             "observations": sum(len(d["observations"]) for _, d in docs
                                 if d["kind"] == "observations")}
+
+
+def uploaded_plan_ids(files: list[Source]) -> list[str]:
+    """The ids of the plans among uploaded files (files that do not read are left out:
+    the import reports them)."""
+    ids = []
+    for f in files:
+        try:
+            doc = read_document(f.data, is_json=f.name.endswith(".json"))
+        except ReadError:
+            continue
+        if isinstance(doc, dict) and doc.get("kind") == "plan" and isinstance(doc.get("id"), str):
+            ids.append(str(doc["id"]))
+    return ids
 
 
 def _indicators_as_seen(joint: dict[str, Any], observations: list[dict[str, Any]],
@@ -262,6 +284,16 @@ def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[st
     raise NotFound(plan_id)
 
 
+def plan_etag(hub: Hub, session: Session, actor: Actor, plan_id: str,
+              view: dict[str, Any]) -> str:
+    """The ETag of a plan as the actor receives it: its owner gets the stored version's,
+    to send back as If-Match; any other partner a digest of its view."""
+    version = hub.current(session).versions.get(plan_id)
+    if version is not None and view.get("owner") == actor.partner:
+        return etag_of_version(version.id)
+    return etag_of_view(view)
+
+
 def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
                    ) -> list[tuple[Any, dict[str, Any] | None]]:
     """Every version of a plan with the view the actor would have had of it."""
@@ -323,7 +355,9 @@ def diff(hub: Hub, session: Session, actor: Actor, plan_id: str, old: str, new: 
                                         fromfile=f"{plan_id}@{old}", tofile=f"{plan_id}@{new}"))
 
 
-def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str) -> str:
+def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str,
+               base: list[str] | str | None = None) -> str:
+    """A new version with another status, made from ``base`` (None: unconditional)."""
     if status not in STATUSES:
         raise Invalid("status", "status must be draft, approved or retired")
     with hub.db.write() as session:
@@ -332,11 +366,28 @@ def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str) -
         if version is None or not Rules(current.workspace).sees_plan(
                 actor.partner, current.workspace.plan(plan_id)):
             raise NotFound(plan_id)
-        if version.owner != actor.partner or not actor.can_plan:
-            raise Forbidden("only the owner's planners change a plan")
+        allow(actions.may_edit(actor.partner, actor.role, version.owner))
+        require_base(session, plan_id, version, base)
         assert version.doc is not None
         return _store_version(session, version.doc, author=actor.user_id, reason=reason,
                               partner=actor.partner, status=status).id
+
+
+def stored_document(hub: Hub, session: Session, actor: Actor, plan_id: str
+                    ) -> tuple[str, dict[str, Any]]:
+    """The owner's plan as stored (every field, `x-` keys included) and its version id.
+
+    What the edit form changes: never the view, which leaves out what the
+    owner did not write and normalises what it did.
+    """
+    current = hub.current(session)
+    version = current.versions.get(plan_id)
+    plan = next((p for p in current.workspace.plans if p.id == plan_id), None)
+    if version is None or version.doc is None or plan is None \
+            or not Rules(current.workspace).sees_plan(actor.partner, plan):
+        raise NotFound(plan_id)
+    allow(actions.may_edit(actor.partner, actor.role, version.owner))
+    return version.id, copy.deepcopy(version.doc)
 
 
 def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
@@ -374,6 +425,7 @@ def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
     for key in ("indicator", "seen"):
         if key not in body:
             raise Invalid(key, f"{key} is required")
+    allow(actions.may_contribute(actor.role, "observations"))
     doc = {**body, "by": actor.partner}
     doc.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
     with hub.db.write() as session:
@@ -411,14 +463,9 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
     Reading the files back and viewing them as the partner gives the same view.
     """
     view = workspace_view(hub, session, actor)
-    ranks = ["clear", "green", "amber", "amber+strict", "red"]
-    tlps = [p.get("tlp", "amber") for p in view["plans"] if "owner" in p]
-    refused = [p["id"] for p in view["plans"]
-               if p.get("tlp") == "red" and p.get("owner") != actor.partner]
-    if refused:
-        raise Forbidden("plans marked red may be viewed but not exported by other partners: "
-                        + ", ".join(refused))
-    tlp = max(tlps, key=ranks.index) if tlps else "clear"
+    allow(actions.may_export(actor.partner, [(p["id"], p.get("owner", ""), p.get("tlp", ""))
+                                             for p in view["plans"]]))
+    tlp = actions.export_tlp(p.get("tlp", "amber") for p in view["plans"] if "owner" in p)
     with hub.db.write() as s:
         audit.append(s, action="export", subject=f"partner:{actor.partner}",
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],

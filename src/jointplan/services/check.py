@@ -1,4 +1,8 @@
-"""The `check` use case: load, validate, analyse and cut for one viewer."""
+"""The `check` use case: analyse a workspace and cut the result for one viewer.
+
+The one place it is done: `jointplan check` calls ``check_report`` on a folder,
+the server's ``analysis.check_for`` calls ``check_workspace`` on what is stored.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.run import analyse
+from ..model import Workspace
 from ..sharing import Rules
 from ..sharing.cut import check_result
 from .workspaces import load_checked, require_partner
@@ -19,5 +24,9 @@ def check_report(folder: str | Path, viewer: str | None) -> dict[str, Any]:
     """
     loaded = load_checked(folder)
     require_partner(loaded, viewer)
-    ws = loaded.workspace
+    return check_workspace(loaded.workspace, viewer)
+
+
+def check_workspace(ws: Workspace, viewer: str | None) -> dict[str, Any]:
+    """The contract's `check --json` object for ``viewer`` of a workspace already read."""
     return check_result(analyse(ws), Rules(ws), viewer)

@@ -39,6 +39,18 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(256))
     created: Mapped[datetime] = mapped_column(default=now)
+    disabled: Mapped[datetime | None] = mapped_column(default=None)
+    """When the operator disabled the user: no sign-in, no token, no session."""
+
+
+class SignInFailure(Base):
+    """Failed sign-ins per username (known or not), so every process throttles alike."""
+
+    __tablename__ = "sign_in_failures"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first: Mapped[datetime] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Token(Base):

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..api.deps import HubDep
+from ..caller import HubDep
 from ..server import collab, plans
-from ..server.hub import Forbidden, Hub, Invalid
+from ..server.hub import Hub, Invalid
 from ..services.accounts import Actor
+from ..sharing import actions
 from .render import FormDep, PageActor, PageRoute, done, field, fields, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -158,7 +159,7 @@ def _proposal_page(request: Request, hub: Hub, actor: Actor, proposal_id: str, *
                    errors: list[str], status: int = 200) -> Response:
     with hub.db.read() as session:
         proposal = collab.get_proposal(hub, session, actor, proposal_id)
-    can_decide = (proposal["owner"] == actor.partner and actor.can_plan
+    can_decide = (bool(actions.may_decide(actor.partner, actor.role, proposal["owner"]))
                   and proposal["status"] == "open")
     return page(request, "proposal.html", actor, section="proposals", proposal=proposal,
                 can_decide=can_decide, errors=errors, status=status)
@@ -180,7 +181,7 @@ def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, an
     try:
         result = collab.decide_proposal(hub, actor, proposal_id, answer == "accept",
                                         reason or None)
-    except (Invalid, Forbidden) as exc:
+    except Invalid as exc:
         return _proposal_page(request, hub, actor, proposal_id, errors=[str(exc)],
                               status=422)
     if answer == "accept":
@@ -221,7 +222,7 @@ def _decision_page(request: Request, hub: Hub, actor: Actor, decision_id: str, *
                    errors: list[str], values: Json, status: int = 200) -> Response:
     with hub.db.read() as session:
         decision = collab.get_decision(hub, session, actor, decision_id)
-    can_respond = actor.partner in decision["partners"] and actor.can_plan
+    can_respond = bool(actions.may_respond(actor.partner, actor.role, decision["partners"]))
     return page(request, "decision.html", actor, section="decisions", decision=decision,
                 can_respond=can_respond, errors=errors, values=values, status=status)
 
@@ -239,7 +240,7 @@ def respond(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
     values = {"stance": field(form, "stance"), "note": field(form, "note")}
     try:
         collab.respond(hub, actor, decision_id, values)
-    except (Invalid, Forbidden) as exc:
+    except Invalid as exc:
         return _decision_page(request, hub, actor, decision_id, errors=[str(exc)],
                               values=values, status=422)
     return done(f"/decisions/{decision_id}", "responded", "#responses")

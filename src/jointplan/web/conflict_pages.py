@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..api.deps import HubDep
+from ..caller import HubDep
 from ..server import analysis, collab, plans
 from ..server.hub import NotFound
 from .render import PageActor, PageRoute, key_of, page

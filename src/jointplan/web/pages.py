@@ -15,8 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api import auth
-from ..api.deps import SESSION_COOKIE, HubDep
+from ..caller import SESSION_COOKIE, HubDep
 from ..server import analysis, collab, plans
 from ..server.hub import Invalid
 from ..services import accounts
@@ -72,8 +71,16 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
     password = form.get("password") if form is not None else None
     found = None
     if username and isinstance(password, str) and password:
-        with hub.db.write() as session:
-            found = accounts.sign_in(session, username=username[:64], password=password[:1024])
+        try:
+            with hub.db.write() as session:
+                found = accounts.sign_in(session, username=username[:64],
+                                         password=password[:1024])
+        except accounts.Throttled as exc:
+            response = _signin_page(request, next_, status=429, username=username,
+                                    error=f"Too many failed sign-ins for {username}. Try "
+                                    f"again in {exc.retry_after // 60 + 1} minutes.")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
     if found is None:
         return _signin_page(request, next_, status=401, username=username,
                             error="Wrong username or password.")
@@ -88,7 +95,10 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
 
 @router.post("/signout")
 def signout(request: Request, hub: HubDep, actor: PageActor) -> Response:
-    auth.logout(request, hub)  # the API's sign-out: the session ends, and it is audited
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        with hub.db.write() as session:
+            accounts.sign_out(session, secret)  # the session ends, and it is audited
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

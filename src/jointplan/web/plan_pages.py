@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import replace
 from typing import Any
@@ -12,13 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from ..api.deps import HubDep
+from ..caller import HubDep
 from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_duration, format_time, parse_duration, parse_time
 from ..server import collab, plans
 from ..server.assemble import Source
-from ..server.hub import Forbidden, Hub, Invalid, NotFound
+from ..server.concurrency import Stale
+from ..server.hub import Hub, Invalid, NotFound
 from ..services.accounts import Actor
+from ..sharing import actions
 from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, fragment, page
 from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
 from .svg import timeline
@@ -91,8 +92,8 @@ def preview_for(hub: Hub, session: Any, actor: Actor, plan: Json, partner: str) 
     Only the owner previews, and only its own plan, which it sees in full; the
     answer is what the sharing gate gives `partner` (None: nothing at all).
     """
-    if plan.get("owner") != actor.partner or partner == actor.partner:
-        raise NotFound(plan["id"])
+    if not actions.may_preview(actor.partner, plan.get("owner"), partner):
+        raise NotFound(plan["id"])  # a preview never tells what it would show
     stand_in = Actor(user_id="", username="(preview)", partner=partner, role="viewer")
     try:
         return plans.plan_view(hub, session, stand_in, plan["id"])
@@ -123,6 +124,10 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                 raise NotFound(plan_id)
             received = preview_for(hub, session, actor, plan, preview)
         acks = collab.acknowledgements(hub, session, actor)
+        can_edit = bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", "")))
+        # The version the page shows: every form that changes the plan sends it back.
+        base_version = plans.stored_document(hub, session, actor, plan_id)[0] if can_edit \
+            else ""
     owns = plan.get("owner") == actor.partner
     rows = plan_rows(plan)
     chart = timeline(rows, plan_markers(plan), title=f"Timeline of {plan.get('title', plan_id)}",
@@ -131,7 +136,8 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                      "below hold the same figures.") if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
-            "owns": owns, "can_edit": owns and actor.can_plan, "partners": partners,
+            "owns": owns, "partners": partners, "can_edit": can_edit,
+            "base_version": base_version,
             "preview": preview, "received": received, "chart": chart, "rows": rows,
             "received_index": {k: {x["id"]: x for x in (received or {}).get(k, [])}
                                for k in ("objectives", "tasks", "expects", "provides")},
@@ -158,45 +164,68 @@ def plan_page(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
     return page(request, "plan.html", actor, **context)
 
 
-def _again(request: Request, hub: Hub, actor: Actor, plan_id: str, **extra: Any) -> Response:
+def _again(request: Request, hub: Hub, actor: Actor, plan_id: str, *, status: int = 422,
+           **extra: Any) -> Response:
     """The plan page once more, with what went wrong next to the form that caused it."""
     context = plan_context(hub, actor, plan_id)
     context.update(extra)
-    return page(request, "plan.html", actor, status=422, **context)
+    return page(request, "plan.html", actor, status=status, **context)
+
+
+def _changed(exc: Stale) -> str:
+    return (f"The plan changed since you opened it ({len(exc.since)} newer version(s)); "
+            "nothing was stored. The page now shows the current version: make your change "
+            "again on it.")
+
+
+def _may_change(hub: Hub, actor: Actor, plan_id: str) -> None:
+    """Not found for a plan the actor may not see; Forbidden, with the gate's reason, when
+    it may not change it — before anything else about the form is looked at."""
+    with hub.db.read() as session:
+        plans.stored_document(hub, session, actor, plan_id)
+
+
+def _base(form: Any) -> str:
+    base = field(form, "base_version")
+    if not base:
+        raise Invalid("base_version", "the form does not say which version it was made from; "
+                      "reload the page and try again")
+    return base
 
 
 @router.post("/plans/{plan_id}/status")
 def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                 form: FormDep) -> Response:
     status, reason = field(form, "status"), field(form, "reason")
+    _may_change(hub, actor, plan_id)
     try:
         if not reason:
             raise Invalid("reason", "say why the status changes")
-        plans.set_status(hub, actor, plan_id, status, reason)
-    except (Invalid, Forbidden) as exc:
+        plans.set_status(hub, actor, plan_id, status, reason, _base(form))
+    except Invalid as exc:
         return _again(request, hub, actor, plan_id, errors=[f"Status: {exc}"])
+    except Stale as exc:
+        return _again(request, hub, actor, plan_id, status=409, errors=[f"Status: "
+                                                                         f"{_changed(exc)}"])
     return done(f"/plans/{plan_id}", "status", "#history")
-
-
-def _owner_document(plan: Json) -> Json:
-    """The owner's view of its own plan as a plan file (the owner sees all it wrote)."""
-    doc = {"jointplan": 1, "kind": "plan"}
-    doc.update({k: copy.deepcopy(v) for k, v in plan.items() if k != "status"})
-    return doc
 
 
 @router.post("/plans/{plan_id}/tasks")
 def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
               form: FormDep) -> Response:
-    """Change a task's start or duration: a new version, checked like an import."""
+    """Change a task's start or duration: a new version of the stored plan, checked like an
+    import. Every field the form does not touch is kept as stored (`x-` keys too)."""
     values = {k: field(form, k) for k in ("task", "start", "duration", "min", "max", "reason")}
     errors: list[str] = []
     with hub.db.read() as session:
-        plan = plans.plan_view(hub, session, actor, plan_id)
-    doc = _owner_document(plan)
-    task = next((x for x in doc.get("tasks", []) if x["id"] == values["task"]), None)
+        _, doc = plans.stored_document(hub, session, actor, plan_id)
+    task = next((x for x in doc.get("tasks", []) if x.get("id") == values["task"]), None)
     if task is None:
         errors.append("Task: choose a task of this plan.")
+    try:
+        base = _base(form)
+    except Invalid as exc:
+        errors.append(f"Version: {exc}")
     try:
         start = format_time(parse_time(values["start"]))
     except TimecodeError as exc:
@@ -215,12 +244,15 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
         reason = values["reason"] or f"changed {values['task']} on the plan page"
         source = Source(f"{plan_id}.json", json.dumps(doc, indent=2).encode())
         try:
-            plans.import_files(hub, actor, [source], reason=reason)
+            plans.import_files(hub, actor, [source], reason=reason, bases={plan_id: base})
             return done(f"/plans/{plan_id}", "edited", "#history")
         except InvalidWorkspace as exc:
             errors += [f"{p.file}:{p.line}:{p.column}: {p.message}" for p in exc.problems]
-        except (Invalid, Forbidden) as exc:
+        except Invalid as exc:
             errors.append(str(exc))
+        except Stale as exc:
+            return _again(request, hub, actor, plan_id, status=409, edit=values,
+                          errors=[_changed(exc)])
     return _again(request, hub, actor, plan_id, errors=errors, edit=values)
 
 
@@ -228,8 +260,7 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
 def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
            form: FormDep) -> Response:
     """Import a plan file (all or nothing); problems are shown at their lines."""
-    with hub.db.read() as session:
-        plans.plan_view(hub, session, actor, plan_id)
+    _may_change(hub, actor, plan_id)
     upload_ = form.get("file") if form is not None else None
     if not isinstance(upload_, UploadFile) or not upload_.filename:
         return _again(request, hub, actor, plan_id, errors=["Upload: choose a file."])
@@ -239,7 +270,10 @@ def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                       errors=["Upload: the file is larger than 1 MB."])
     name = upload_.filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        result = plans.import_files(hub, actor, [Source(name, data)],
+        # A new version of this page's plan is made from the version the page showed.
+        bases = ({plan_id: _base(form)}
+                 if plan_id in plans.uploaded_plan_ids([Source(name, data)]) else None)
+        result = plans.import_files(hub, actor, [Source(name, data)], bases=bases,
                                     reason=field(form, "reason") or f"uploaded {name}")
     except InvalidWorkspace as exc:
         lines = data.decode("utf-8", errors="replace").splitlines()
@@ -253,8 +287,11 @@ def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                                 for p in exc.problems],
                       upload_text=[(i, line, by_line.get(i, []))
                                    for i, line in enumerate(lines, 1)][:2000])
-    except (Invalid, Forbidden) as exc:
+    except Invalid as exc:
         return _again(request, hub, actor, plan_id, errors=[f"Upload: {exc}"])
+    except Stale as exc:
+        return _again(request, hub, actor, plan_id, status=409,
+                      errors=[f"Upload: {_changed(exc)}"])
     target = plan_id if plan_id in result["plans"] or not result["plans"] else result["plans"][0]
     return done(f"/plans/{target}", "imported", "#history")
 

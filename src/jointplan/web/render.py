@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
 
-from ..api.deps import HubDep, current_actor
+from ..caller import HubDep, current_actor
 from ..model import TimecodeError, format_time, parse_duration
 from ..server.hub import Forbidden, NotFound, RateLimited
 from ..services.accounts import Actor
