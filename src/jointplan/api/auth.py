@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from ..server.hub import Hub
 from ..services import accounts
+from ..services.accounts import Actor
 from ..store import audit
 from .deps import SESSION_COOKIE, HubDep
 from .schemas import LoginIn
@@ -17,8 +19,7 @@ router = APIRouter(prefix="/auth", tags=["people"])
 @router.post("/login")
 def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> dict[str, Any]:
     """Start a browser session; the answer carries the CSRF token to send on writes."""
-    with hub.db.write() as session:
-        found = accounts.sign_in(session, username=body.username, password=body.password)
+    found = sign_in(hub, body.username, body.password)
     if found is None:
         raise HTTPException(401, "wrong username or password")
     actor, secret, csrf = found
@@ -26,6 +27,16 @@ def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> d
                         secure=request.url.scheme == "https",
                         max_age=accounts.SESSION_HOURS * 3600)
     return {"username": actor.username, "partner": actor.partner, "csrf": csrf}
+
+
+def sign_in(hub: Hub, username: str, password: str) -> tuple[Actor, str, str] | None:
+    """Verify in a read (argon2 is slow on purpose), then start the session in a short write."""
+    with hub.db.read() as session:
+        user_id = accounts.verify_password(session, username=username, password=password)
+    if user_id is None:
+        return None
+    with hub.db.write() as session:
+        return accounts.start_session(session, user_id=user_id)
 
 
 @router.post("/logout", status_code=204)

@@ -109,13 +109,23 @@ def actor_for_token(session: Session, secret: str) -> Actor | None:
     return _actor(user) if user else None
 
 
-def sign_in(session: Session, *, username: str, password: str) -> tuple[Actor, str, str] | None:
-    """Check a password; on success a new browser session: (actor, secret, csrf token)."""
+def verify_password(session: Session, *, username: str, password: str) -> str | None:
+    """The user's id when the password is right, else None; only reads.
+
+    Verifying costs tens of milliseconds on purpose: callers do it in a read,
+    outside any write transaction, so a sign-in never holds up others' writes.
+    """
     user = session.scalar(select(User).where(User.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY, password)
     except (VerificationError, InvalidHashError):
         return None
+    return user.id if user is not None else None
+
+
+def start_session(session: Session, *, user_id: str) -> tuple[Actor, str, str] | None:
+    """A new browser session for a verified user: (actor, secret, csrf token); audited."""
+    user = session.get(User, user_id)
     if user is None:
         return None
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
@@ -124,6 +134,12 @@ def sign_in(session: Session, *, username: str, password: str) -> tuple[Actor, s
     audit.append(session, action="login", subject=f"user:{user.id}", user_id=user.id,
                  partner=user.partner, owners=[user.partner])
     return _actor(user), secret, csrf
+
+
+def sign_in(session: Session, *, username: str, password: str) -> tuple[Actor, str, str] | None:
+    """Check a password; on success a new browser session: (actor, secret, csrf token)."""
+    user_id = verify_password(session, username=username, password=password)
+    return start_session(session, user_id=user_id) if user_id is not None else None
 
 
 def actor_for_session(session: Session, secret: str) -> tuple[Actor, str] | None:

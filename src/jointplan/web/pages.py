@@ -72,8 +72,7 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
     password = form.get("password") if form is not None else None
     found = None
     if username and isinstance(password, str) and password:
-        with hub.db.write() as session:
-            found = accounts.sign_in(session, username=username[:64], password=password[:1024])
+        found = auth.sign_in(hub, username[:64], password[:1024])
     if found is None:
         return _signin_page(request, next_, status=401, username=username,
                             error="Wrong username or password.")
