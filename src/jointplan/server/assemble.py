@@ -52,7 +52,7 @@ class Pieces:
     Bounded (least recently used first out) and safe to share between threads.
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._pieces: OrderedDict[tuple[str, bytes], Piece] = OrderedDict()

@@ -154,7 +154,7 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                                 [: len(others)], seen_observations)
         # The files as sent, so that problems point at the lines the user wrote.
         try:
-            read_sources(stored + files)
+            read_sources(stored + files, hub.pieces)
         except InvalidWorkspace as exc:
             mine = {f.name for f in files}
             own = [_mask(p, current, actor) for p in exc.problems
@@ -428,7 +428,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     assert joint is not None
     plans = without_dangling([*(v.doc for k, v in sorted(current.versions.items())
                                 if k != doc["id"] and v.doc is not None), doc])
-    read_sources(stored_sources(joint, plans, hub.observation_docs(session)))
+    read_sources(stored_sources(joint, plans, hub.observation_docs(session)), hub.pieces)
     return _store_version(session, doc, author=actor.user_id, reason=reason,
                           partner=actor.partner)
 
