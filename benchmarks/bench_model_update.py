@@ -30,15 +30,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from common import Method, measure, table  # noqa: E402
-from generate import generate  # noqa: E402
-
-from jointplan.server.analysis import check_for  # noqa: E402
-from jointplan.server.hub import Hub  # noqa: E402
-from jointplan.server.plans import import_folder, new_version  # noqa: E402
-from jointplan.services.accounts import Actor  # noqa: E402
+from common import Method, measure, table
+from generate import generate
+from jointplan.server.analysis import check_for
+from jointplan.server.hub import Hub
+from jointplan.server.plans import import_folder, new_version
+from jointplan.services.accounts import Actor
 
 
 def main(argv: list[str] | None = None) -> int:
