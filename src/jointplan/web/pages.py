@@ -104,7 +104,7 @@ def dashboard(request: Request, hub: HubDep, actor: PageActor) -> Response:
         proposals = collab.list_proposals(hub, session, actor)
         decisions = collab.list_decisions(hub, session, actor)
         notes = collab.notifications(hub, session, actor)[:8]
-        # Analyses are audited on every page that shows one; they would drown the rest.
+        # Records of analyses that showed hidden counterparts would drown the rest.
         activity = [e for e in collab.audit_entries(hub, session, actor)
                     if e["action"] != "analysis"][:12]
     waiting_proposals = [p for p in proposals if p["status"] == "open"
