@@ -2,9 +2,9 @@
 
 Stored documents are read from memory by the same reader the CLI uses for a
 folder (`files.load_sources`), so the server and `jointplan check` can never
-disagree on what a file means. Each stored document is read once: ``read_sources``
-takes pieces already read (keyed by the caller, e.g. by plan version) and reads
-only the rest.
+disagree on what a file means. Each stored document is read once: with a
+``Pieces`` cache, ``read_sources`` reuses every file read before with the same
+name and bytes and reads only the rest.
 """
 
 from __future__ import annotations
