@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -98,6 +98,8 @@ class Current:
     plans: Loaded
     """The plans without observations: kept while only observations change."""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, compare=False,
+                                           repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
 
     @property
@@ -132,6 +134,19 @@ class Current:
 
         seen: frozenset[str] = self._once(f"visible:{partner}", build)
         return seen
+
+    def recent(self, key: Any, build: Any, *, keep: int = 32) -> Any:
+        """``build()``, kept for the last ``keep`` keys asked of this state."""
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        value = build()
+        with self._lock:
+            self._recent[key] = value
+            while len(self._recent) > keep:
+                self._recent.popitem(last=False)
+        return value
 
     def _once(self, key: str, build: Any) -> Any:
         if key not in self._memo:

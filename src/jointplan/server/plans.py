@@ -26,7 +26,7 @@ from ..sharing.view import plan_view_for, view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
-from .hub import Current, Forbidden, Hub, Invalid, NotFound, canonical
+from .hub import Current, Forbidden, Hub, Invalid, NotFound, Version, canonical
 
 STATUSES = ("draft", "approved", "retired")
 
@@ -281,36 +281,43 @@ def _sees_plan_today(hub: Hub, session: Session, actor: Actor, plan_id: str) -> 
 
 
 def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
-                   ) -> list[tuple[PlanVersion, dict[str, Any] | None]]:
+                   ) -> list[tuple[Version, dict[str, Any] | None]]:
     """Every version of a plan with the view the actor has of it under today's rules.
 
     Each version is set into today's workspace in place of the plan (nothing
-    else is read again) and cut with today's shares as well as its own.
+    else is read again) and cut with today's shares as well as its own. The
+    views are kept with the stored state for a while (a plan page asks twice).
     """
     current = _sees_plan_today(hub, session, actor, plan_id)
-    ws = current.workspace
-    today = ws.plan(plan_id)
-    docs = {k: v.doc for k, v in current.versions.items() if v.doc is not None}
-    versions = list(session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
-                                    .order_by(PlanVersion.number)))
-    out: list[tuple[PlanVersion, dict[str, Any] | None]] = []
-    for version in versions:
-        plan = _version_plan(hub, version, docs) if version.doc is not None else None
-        if plan is None:
-            out.append((version, None))
-            continue
-        if actor.partner != plan.owner:
-            plan = _narrowed(plan, today, ws.partner_codes)
-        then = replace(ws, plans=tuple(plan if p.id == plan_id else p for p in ws.plans),
-                       _index={})
-        view = plan_view_for(then, actor.partner, plan)
-        if view is not None and "owner" in view:
-            view["status"] = version.status
-        out.append((version, view))
-    return out
+
+    def build() -> list[tuple[Version, dict[str, Any] | None]]:
+        ws = current.workspace
+        today = ws.plan(plan_id)
+        docs = {k: v.doc for k, v in current.versions.items() if v.doc is not None}
+        rows = session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                               .order_by(PlanVersion.number))
+        out: list[tuple[Version, dict[str, Any] | None]] = []
+        for version in map(Version.of, rows):
+            plan = _version_plan(hub, version, docs) if version.doc is not None else None
+            if plan is None:
+                out.append((version, None))
+                continue
+            if actor.partner != plan.owner:
+                plan = _narrowed(plan, today, ws.partner_codes)
+            then = replace(ws, plans=tuple(plan if p.id == plan_id else p for p in ws.plans),
+                           _index={})
+            view = plan_view_for(then, actor.partner, plan)
+            if view is not None and "owner" in view:
+                view["status"] = version.status
+            out.append((version, view))
+        return out
+
+    views: list[tuple[Version, dict[str, Any] | None]] = current.recent(
+        ("history", actor.partner, plan_id), build)
+    return views
 
 
-def _version_plan(hub: Hub, version: PlanVersion, docs: dict[str, dict[str, Any]]
+def _version_plan(hub: Hub, version: Version, docs: dict[str, dict[str, Any]]
                   ) -> Plan | None:
     """A stored version read on its own (once: the reader keeps it by content).
 
@@ -362,7 +369,7 @@ def _narrowed(plan: Plan, today: Plan, everyone: tuple[str, ...]) -> Plan:
                    expects=items("expects"), provides=items("provides"))
 
 
-def _history(views: list[tuple[PlanVersion, dict[str, Any] | None]], actor: Actor,
+def _history(views: list[tuple[Version, dict[str, Any] | None]], actor: Actor,
              plan_id: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     last: Any = None
