@@ -18,8 +18,7 @@ router = APIRouter(prefix="/auth", tags=["people"])
 def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> dict[str, Any]:
     """Start a browser session; the answer carries the CSRF token to send on writes."""
     try:
-        with hub.db.write() as session:
-            found = accounts.sign_in(session, username=body.username, password=body.password)
+        found = accounts.sign_in_with(hub.db, username=body.username, password=body.password)
     except accounts.Throttled as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
             from None

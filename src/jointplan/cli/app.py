@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -25,12 +26,23 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+ONE_SHOT = frozenset({"check", "validate", "view", "simulate"})
+"""Commands that read a workspace and exit: the cyclic collector only slows them down."""
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     """Joint contingency planning between partners who keep their freedom of action."""
+    if ctx.invoked_subcommand in ONE_SHOT:
+        # Reading builds millions of small objects that all stay alive until the
+        # process exits; the collector would rescan them and find nothing to free
+        # (a 100k-task folder reads in about 60% of the time without it). Only
+        # here, never in the library: a server lives on.
+        gc.disable()
 
 
 check.register(app)

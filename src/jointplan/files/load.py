@@ -1,19 +1,25 @@
-"""Read a workspace folder: every file, every check, every problem reported together."""
+"""Read a workspace: every file, every check, every problem reported together.
+
+A workspace is read from a folder or from files given as bytes (the server's
+stored documents); both go through one reader, so the CLI and the server can
+never disagree on what a file means. Each file is read on its own into a
+``Piece``, which a caller may keep and reuse; the checks that span files run
+on the pieces together.
+"""
 
 from __future__ import annotations
 
 import difflib
-import gc
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..model import Observation, Plan, Workspace
-from .build import Locator, Refs, read_observations, read_plan, read_workspace
+from .build import Locator, Refs, Where, read_observations, read_plan, read_workspace
 from .convert import Reader, shown
 from .problems import InvalidWorkspace, Problem
-from .yamlread import ReadError, YMap, read_file
+from .yamlread import Pos, ReadError, YMap, read_document, read_file
 
 SUFFIXES = (".yaml", ".yml", ".json")
 PRIOR_TOLERANCE = 0.001
@@ -31,19 +37,36 @@ def workspace_files(folder: Path) -> list[Path]:
                   if p.suffix in SUFFIXES and p.is_file() and not p.name.startswith("."))
 
 
-@contextmanager
-def _no_gc() -> Any:
-    # Reading builds millions of small objects that all stay alive; the cyclic
-    # collector would rescan them over and over and find nothing to free.
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            # What was read stays alive; keep the collector from rescanning it.
-            gc.freeze()
-            gc.enable()
+@dataclass(frozen=True)
+class Piece:
+    """One file once read, before the checks that span files (reusable across reads)."""
+
+    name: str
+    kind: str | None
+    """workspace, plan or observations; None when the file could not be read as one."""
+    pos: Pos
+    problems: tuple[Problem, ...]
+    joint: dict[str, Any] | None = None
+    plan: Plan | None = None
+    observations: tuple[Observation, ...] = ()
+    refs: tuple[tuple[str, str, str, Pos, str], ...] = ()
+    places: dict[tuple[str, ...], Where] = field(default_factory=dict)
+    pending: tuple[tuple[str, Any], ...] = ()
+
+
+def read_source(name: str, data: bytes) -> Piece:
+    """One file given as bytes, named as the user knows it (``.json`` names read as JSON)."""
+    return _piece(name, lambda: read_document(data, is_json=name.endswith(".json")))
+
+
+def read_path(path: Path) -> Piece:
+    """One file on disk; its size is checked before it is read."""
+    return _piece(str(path), lambda: read_file(path))
+
+
+def load_sources(sources: Iterable[tuple[str, bytes]], *, where: str = "(upload)") -> Loaded:
+    """The workspace in files given as (name, bytes); ``where`` names the whole set."""
+    return load_pieces([read_source(name, data) for name, data in sources], where=where)
 
 
 def load_workspace(folder: str | Path) -> Loaded:
@@ -51,11 +74,40 @@ def load_workspace(folder: str | Path) -> Loaded:
     folder = Path(folder)
     if not folder.is_dir():
         raise InvalidWorkspace([Problem(str(folder), 1, 1, "no such folder")])
-    with _no_gc():
-        return _load(folder)
+    return load_pieces([read_path(p) for p in workspace_files(folder)], where=str(folder))
 
 
-def _load(folder: Path) -> Loaded:
+def _piece(name: str, read: Callable[[], Any]) -> Piece:
+    problems: list[Problem] = []
+    reader = Reader(name, problems)
+    try:
+        doc = read()
+    except ReadError as exc:
+        return Piece(name, None, (1, 1), (Problem(name, exc.line, exc.column, exc.message),))
+    except OSError as exc:
+        return Piece(name, None, (1, 1),
+                     (Problem(name, 1, 1, f"cannot read the file: {exc.strerror}"),))
+    kind = _header(reader, doc)
+    pos: Pos = getattr(doc, "pos", (1, 1))
+    refs = Refs()
+    if kind == "workspace":
+        joint = read_workspace(reader, doc, refs)
+        return Piece(name, kind, pos, tuple(problems), joint=joint, refs=tuple(refs.items))
+    if kind == "plan":
+        locator = Locator()
+        pending: list[tuple[str, Any]] = []
+        plan = read_plan(reader, doc, refs, locator, pending)
+        return Piece(name, kind, pos, tuple(problems), plan=plan, refs=tuple(refs.items),
+                     places=locator.places, pending=tuple(pending))
+    if kind == "observations":
+        observations = read_observations(reader, doc, refs)
+        return Piece(name, kind, pos, tuple(problems), observations=tuple(observations),
+                     refs=tuple(refs.items))
+    return Piece(name, None, pos, tuple(problems))
+
+
+def load_pieces(pieces: Sequence[Piece], *, where: str) -> Loaded:
+    """The workspace of files already read (in name order), checked as a whole."""
     problems: list[Problem] = []
     refs = Refs()
     locator = Locator()
@@ -66,30 +118,25 @@ def _load(folder: Path) -> Loaded:
     plan_files: dict[str, str] = {}
     observations: list[Observation] = []
     unknown_kind = False  # a file that may have been meant as the workspace file
-    for path in workspace_files(folder):
-        name = str(path)
-        reader = Reader(name, problems)
-        try:
-            doc = read_file(path)
-        except ReadError as exc:
-            problems.append(Problem(name, exc.line, exc.column, exc.message))
+    for piece in pieces:
+        if piece.kind is None:
+            problems.extend(piece.problems)
             unknown_kind = True
-            continue
-        except OSError as exc:
-            problems.append(Problem(name, 1, 1, f"cannot read the file: {exc.strerror}"))
-            unknown_kind = True
-            continue
-        kind = _header(reader, doc)
-        if kind is None:
-            unknown_kind = True
-        elif kind == "workspace":
+        elif piece.kind == "workspace":
             if joint is not None:
-                reader.error(doc.pos, "a second workspace file; a folder holds one, and "
-                             f"{Path(joint_file).name} is the first")
+                problems.append(Problem(piece.name, piece.pos[0], piece.pos[1],
+                                        "a second workspace file; a folder holds one, and "
+                                        f"{Path(joint_file).name} is the first"))
                 continue
-            joint, joint_file = read_workspace(reader, doc, refs), name
-        elif kind == "plan":
-            plan = read_plan(reader, doc, refs, locator, pending)
+            problems.extend(piece.problems)
+            refs.items.extend(piece.refs)
+            joint, joint_file = piece.joint, piece.name
+        elif piece.kind == "plan":
+            problems.extend(piece.problems)
+            refs.items.extend(piece.refs)
+            locator.places.update(piece.places)
+            pending.extend(piece.pending)
+            plan = piece.plan
             if plan is None:
                 continue
             if plan.id in plan_files:
@@ -97,13 +144,15 @@ def _load(folder: Path) -> Loaded:
                     ("plan", plan.id), f"the plan id {plan.id!r} is already used by "
                     f"{Path(plan_files[plan.id]).name}; give each plan its own id"))
                 continue
-            plan_files[plan.id] = name
+            plan_files[plan.id] = piece.name
             plans.append(plan)
         else:
-            observations.extend(read_observations(reader, doc, refs))
+            problems.extend(piece.problems)
+            refs.items.extend(piece.refs)
+            observations.extend(piece.observations)
     if joint is None:
         if not unknown_kind:
-            problems.append(Problem(str(folder), 1, 1, "no workspace file: one file must "
+            problems.append(Problem(where, 1, 1, "no workspace file: one file must "
                                     "start with `jointplan: 1` and `kind: workspace`"))
         raise InvalidWorkspace(problems)
     _check_joint(joint, joint_file, problems)

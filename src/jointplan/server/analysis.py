@@ -1,47 +1,105 @@
-"""Analysis on the server: the same kernels and gate as `jointplan check`, audited and limited.
+"""Analysis on the server: the same kernels and gate as `jointplan check`, limited and recorded.
 
-Deconfliction can be probed (book a resource over the whole horizon to map
-hidden use), so every request is recorded in the audit log, requests are
-limited per partner, and the owner of a hidden item is told whenever it
-appears in a conflict shown to another partner.
+An analysis is a read: it takes a snapshot, cuts the stored state's full
+analysis (built once and shared, see `hub.Current`) for the partner, and
+holds no write lock while it computes. Deconfliction can be probed (book a
+resource over the whole horizon to map hidden use), so a result that shows
+another partner's hidden items as counterparts is recorded — in a short write
+of its own, once per partner and distinct result, not per page view — and the
+owner of such an item is told once per new conflict it appears in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
+from sqlalchemy import select
+
 from ..services.accounts import Actor
-from ..services.check import check_workspace
+from ..services.check import check_analysed
 from ..store import audit
-from ..store.tables import Notification
-from .hub import Hub, Invalid
+from ..store.tables import AnalysisRecord, ConflictNotice, Notification
+from .hub import Current, Hub, Invalid
 
 
 def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
     """The `check --json` object for the actor's partner, from what is stored."""
     hub.take_analysis_slot(actor.partner)
-    with hub.db.write() as session:
-        report = check_workspace(hub.current(session).workspace, actor.partner)
-        exposed = _exposed_owners(report, actor.partner)
-        audit.append(session, action="analysis", subject=f"partner:{actor.partner}",
-                     user_id=actor.user_id, partner=actor.partner,
-                     owners=[actor.partner, *exposed],
-                     detail={"conflicts": len(report["conflicts"]), "gaps": len(report["gaps"])})
-        for owner, what in exposed.items():
-            session.add(Notification(partner=owner, text=(
-                f"{actor.partner} ran an analysis in which {what} of your items not shared "
-                f"with {actor.partner} appeared as hidden counterparts in its conflicts.")))
+    with hub.db.read() as session:
+        current = hub.current(session)
+    report = check_analysed(current.analysis(), current.rules, actor.partner)
+    record_exposure(hub, actor, current, report)
     return report
 
 
-def _exposed_owners(report: dict[str, Any], viewer: str) -> dict[str, str]:
-    """Partners whose hidden items the viewer was told of, and how many conflicts."""
-    counts: dict[str, int] = {}
+def digest_of(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
+
+
+def exposed_conflicts(report: dict[str, Any], viewer: str) -> dict[str, list[str]]:
+    """Partners whose hidden items the viewer was shown, with a digest of each such conflict."""
+    out: dict[str, list[str]] = {}
     for conflict in report["conflicts"]:
-        for item in conflict["tasks"]:
-            if item.get("hidden") and item["partner"] != viewer:
-                counts[item["partner"]] = counts.get(item["partner"], 0) + 1
-    return {p: f"some (in {n} conflict{'s' if n != 1 else ''})" for p, n in counts.items()}
+        owners = {item["partner"] for item in conflict["tasks"]
+                  if item.get("hidden") and item["partner"] != viewer}
+        if owners:
+            digest = digest_of(conflict)
+            for owner in owners:
+                out.setdefault(owner, []).append(digest)
+    return out
+
+
+def record_exposure(hub: Hub, actor: Actor, current: Current, report: dict[str, Any]) -> None:
+    """Record a result that showed hidden counterparts, once per partner and result.
+
+    The conflicts are what can reveal hidden activity, so they are the result
+    that counts: the same conflicts shown again (another page, a new
+    likelihood) write nothing.
+    """
+    exposed = exposed_conflicts(report, actor.partner)
+    if not exposed:
+        return
+    digest = digest_of(report["conflicts"])
+    known = (actor.partner, digest)
+    if known in hub.recorded:
+        return
+    with hub.db.read() as session:
+        done = _recorded(session, actor.partner, digest)
+    if not done:
+        with hub.db.write() as session:
+            if not _recorded(session, actor.partner, digest):  # another process may have
+                _record(session, actor, current, report, digest, exposed)
+    hub.remember_recorded(known)
+
+
+def _recorded(session: Any, partner: str, digest: str) -> bool:
+    return session.scalar(select(AnalysisRecord.id).where(
+        AnalysisRecord.partner == partner, AnalysisRecord.digest == digest)) is not None
+
+
+def _record(session: Any, actor: Actor, current: Current, report: dict[str, Any], digest: str,
+            exposed: dict[str, list[str]]) -> None:
+    viewer = actor.partner
+    session.add(AnalysisRecord(partner=viewer, digest=digest, head=current.head))
+    for owner, conflicts in sorted(exposed.items()):
+        told = set(session.scalars(select(ConflictNotice.digest).where(
+            ConflictNotice.viewer == viewer, ConflictNotice.owner == owner,
+            ConflictNotice.digest.in_(conflicts))))
+        new = sorted(set(conflicts) - told)
+        for conflict in new:
+            session.add(ConflictNotice(viewer=viewer, owner=owner, digest=conflict))
+        if new:
+            n = len(new)
+            session.add(Notification(partner=owner, text=(
+                f"{viewer} ran an analysis in which {n} new conflict{'s' if n != 1 else ''} "
+                f"showed your items not shared with {viewer} as hidden counterparts.")))
+    audit.append(session, action="analysis", subject=f"partner:{viewer}",
+                 user_id=actor.user_id, partner=viewer, owners=[viewer, *sorted(exposed)],
+                 detail={"conflicts": len(report["conflicts"]), "gaps": len(report["gaps"]),
+                         "result": digest})
 
 
 MAX_SAMPLES = 20_000
@@ -50,7 +108,11 @@ MAX_SAMPLES = 20_000
 
 def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
                  seed: int) -> list[dict[str, Any]]:
-    """Risk simulation of the stored plans, cut for the actor's partner (one per leaf)."""
+    """Risk simulation of the stored plans, cut for the actor's partner (one per leaf).
+
+    A read: it names no hidden item (hidden tasks count in the figures, unnamed),
+    so nothing is written.
+    """
     from ..services.simulate import simulate_loaded
 
     if not 1 <= samples <= MAX_SAMPLES:
@@ -58,13 +120,10 @@ def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
     if seed < 0:
         raise Invalid("seed", "seed must be a whole number >= 0")
     hub.take_analysis_slot(actor.partner)
-    with hub.db.write() as session:
+    with hub.db.read() as session:
         ws = hub.current(session).workspace
-        try:
-            runs = simulate_loaded(ws, actor.partner, scenario, samples=samples, seed=seed)
-        except ValueError as exc:
-            raise Invalid("scenario", str(exc)) from None
-        audit.append(session, action="simulation", subject=f"partner:{actor.partner}",
-                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
-                     detail={"scenario": scenario, "samples": samples, "seed": seed})
+    try:
+        runs = simulate_loaded(ws, actor.partner, scenario, samples=samples, seed=seed)
+    except ValueError as exc:
+        raise Invalid("scenario", str(exc)) from None
     return [run.report for run in runs]

@@ -1,22 +1,24 @@
 """Build the model of the stored workspace: the joint part, current plans, observations.
 
-Stored documents are written to a private temporary folder and read back
-with the same reader the CLI uses, so the server and `jointplan check` can
-never disagree on what a file means.
+Stored documents are read from memory by the same reader the CLI uses for a
+folder (`files.load_sources`), so the server and `jointplan check` can never
+disagree on what a file means. Each stored document is read once: with a
+``Pieces`` cache, ``read_sources`` reuses every file read before with the same
+name and bytes and reads only the rest.
 """
 
 from __future__ import annotations
 
-import gc
+import hashlib
 import json
 import re
-import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ..files import InvalidWorkspace, Loaded, Problem, load_workspace
+from ..files import Loaded, Piece, load_pieces, read_source
 
 JOINT_FILE = "00000000-workspace.json"
 STORED_OBSERVATIONS = "00000001-observations.json"
@@ -43,37 +45,44 @@ def stored_sources(joint: dict[str, Any], plans: Iterable[dict[str, Any]],
     return out
 
 
-def read_sources(sources: Sequence[Source]) -> Loaded:
+class Pieces:
+    """Files already read, by name and content: a stored document is read once.
+
+    Bounded (least recently used first out) and safe to share between threads.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._pieces: OrderedDict[tuple[str, bytes], Piece] = OrderedDict()
+        self.reads = 0
+        """How many files were read rather than found (for tests and benchmarks)."""
+
+    def get(self, source: Source) -> Piece:
+        key = (source.name, hashlib.sha256(source.data).digest())
+        with self._lock:
+            piece = self._pieces.get(key)
+            if piece is not None:
+                self._pieces.move_to_end(key)
+                return piece
+        piece = read_source(source.name, source.data)
+        with self._lock:
+            self.reads += 1
+            self._pieces[key] = piece
+            while len(self._pieces) > self.size:
+                self._pieces.popitem(last=False)
+        return piece
+
+
+def read_sources(sources: Sequence[Source], pieces: Pieces | None = None) -> Loaded:
     """Read files given as bytes; problems name each file as the user named it.
 
     References are checked as the format alone says (they must exist); what
-    sharing makes of them is decided by the caller (see ``lapsing``).
+    sharing makes of them is decided by the caller (see ``lapsing``). With
+    ``pieces``, a file read before with the same name and bytes is not read again.
     """
-    with tempfile.TemporaryDirectory(prefix="jointplan-") as tmp:
-        folder = Path(tmp)
-        for source in sources:
-            (folder / source.name).write_bytes(source.data)
-        try:
-            try:
-                loaded = load_workspace(folder)
-            finally:
-                # The reader freezes what it read for the short-lived CLI; a server
-                # lives on, so let the collector see those objects again.
-                gc.unfreeze()
-            return loaded
-        except InvalidWorkspace as exc:
-            raise InvalidWorkspace([_rename(p, folder) for p in exc.problems]) from None
-
-
-def _rename(problem: Problem, folder: Path) -> Problem:
-    name = problem.file
-    prefix = str(folder) + "/"
-    if name.startswith(prefix):
-        name = name[len(prefix):]
-    elif name == str(folder):
-        name = "(upload)"
-    message = problem.message.replace(prefix, "")
-    return Problem(name, problem.line, problem.column, message)
+    return load_pieces([pieces.get(s) if pieces is not None else read_source(s.name, s.data)
+                        for s in sources], where="(upload)")
 
 
 def without_dangling(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:

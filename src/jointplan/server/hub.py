@@ -1,25 +1,37 @@
-"""The server's core: the database, the current workspace model, and who may act."""
+"""The server's core: the database, the current workspace model, and who may act.
+
+The model of what is stored is built once per stored state and shared by
+every partner and request: it is keyed by the heads of the audit chain (the
+newest plan-changing and the newest observation-changing entry), so any
+process can tell from the database whether its copy is current. A plan change
+re-reads only the plan documents it has not read before; an observation
+re-reads only the observations and keeps the plans and their analysis.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..analysis.run import Analysis, analyse
 from ..files import Loaded
 from ..model import Workspace
 from ..sharing import Decision, Rules
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
+from .assemble import Pieces, read_sources, stored_sources
 from .lapsing import stored_breaks, stored_model
 
-MODEL_CHANGES = ("workspace.import", "plan.version", "observations.import", "observation.post")
+PLAN_CHANGES = ("workspace.import", "plan.version")
+OBSERVATION_CHANGES = ("observations.import", "observation.post")
+MODEL_CHANGES = PLAN_CHANGES + OBSERVATION_CHANGES
 """Audit actions of the writes that change the model; analyses, logins and talk do not."""
 
 
@@ -69,17 +81,80 @@ class Version:
                    row.reason, row.created)
 
 
+@dataclass(frozen=True, order=True)
+class Heads:
+    """Where the stored model stands: the newest plan and observation changes (audit seqs)."""
+
+    plans: int
+    observations: int
+
+
 @dataclass(frozen=True)
 class Current:
-    """The stored workspace at one moment."""
+    """The stored workspace at one moment, with what is derived from it computed once."""
 
-    head: int
+    heads: Heads
     loaded: Loaded
     versions: dict[str, Version]
+    plans: Loaded
+    """The plans without observations: kept while only observations change."""
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, compare=False,
+                                           repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
+
+    @property
+    def head(self) -> int:
+        return max(self.heads.plans, self.heads.observations)
 
     @property
     def workspace(self) -> Workspace:
         return self.loaded.workspace
+
+    @property
+    def rules(self) -> Rules:
+        rules: Rules = self._once("rules", lambda: Rules(self.workspace))
+        return rules
+
+    def analysis(self) -> Analysis:
+        """The full, uncut analysis of this state (every partner's cut starts from it)."""
+        full: Analysis = self._once("analysis", lambda: analyse(self.workspace))
+        return full
+
+    def visible_plans(self, partner: str) -> frozenset[str]:
+        """Ids of the plans the partner sees anything of (whole, or items addressed to it)."""
+        def build() -> frozenset[str]:
+            rules = self.rules
+            return frozenset(
+                p.id for p in self.workspace.plans
+                if rules.sees_plan(partner, p)
+                or any(rules.sees(partner, p, x) for x in p.objectives)
+                or any(rules.sees(partner, p, x) for x in p.tasks)
+                or any(rules.sees(partner, p, x) for x in p.expects)
+                or any(rules.sees(partner, p, x) for x in p.provides))
+
+        seen: frozenset[str] = self._once(f"visible:{partner}", build)
+        return seen
+
+    def recent(self, key: Any, build: Any, *, keep: int = 32) -> Any:
+        """``build()``, kept for the last ``keep`` keys asked of this state."""
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        value = build()
+        with self._lock:
+            self._recent[key] = value
+            while len(self._recent) > keep:
+                self._recent.popitem(last=False)
+        return value
+
+    def _once(self, key: str, build: Any) -> Any:
+        if key not in self._memo:
+            with self._lock:  # one build however many requests ask at once
+                if key not in self._memo:
+                    self._memo[key] = build()
+        return self._memo[key]
 
 
 class Hub:
@@ -92,8 +167,15 @@ class Hub:
             upgrade(self.db.engine)
         self.analyses_per_minute = analyses_per_minute
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
         self._current: Current | None = None
         self._requests: dict[str, deque[float]] = {}
+        self.pieces = Pieces()
+        """Stored documents already read, by name and content (each is read once)."""
+        self.builds = 0
+        """How many models this process built (for tests and benchmarks)."""
+        self.recorded: set[tuple[str, str]] = set()
+        """(partner, result digest) known to be recorded: spares a lookup; the database decides."""
 
     # -- the stored workspace ---------------------------------------------------
 
@@ -112,31 +194,73 @@ class Hub:
     def observation_docs(self, session: Session) -> list[dict[str, Any]]:
         return [r.doc for r in session.scalars(select(ObservationRow).order_by(ObservationRow.seq))]
 
+    def heads(self, session: Session) -> Heads:
+        """The newest plan- and observation-changing audit entries (an index probe each)."""
+        def newest(action: str) -> Any:
+            return (select(func.max(AuditEntry.seq)).where(AuditEntry.action == action)
+                    .scalar_subquery())
+
+        row = session.execute(select(*(newest(a) for a in MODEL_CHANGES))).one()
+        found = dict(zip(MODEL_CHANGES, (int(x or 0) for x in row), strict=True))
+        return Heads(max(found[a] for a in PLAN_CHANGES),
+                     max(found[a] for a in OBSERVATION_CHANGES))
+
     def head(self, session: Session) -> int:
         """The newest audit entry of a write that changes the workspace's model."""
-        return int(session.scalar(select(func.max(AuditEntry.seq))
-                                  .where(AuditEntry.action.in_(MODEL_CHANGES))) or 0)
+        heads = self.heads(session)
+        return max(heads.plans, heads.observations)
 
     def current(self, session: Session) -> Current:
-        """The model of what is stored now (cached until a write changes it)."""
-        head = self.head(session)
+        """The model of what is stored as ``session`` sees it (built once per state)."""
+        heads = self.heads(session)
         cached = self._current
-        if cached is not None and cached.head == head:
+        if cached is not None and cached.heads == heads:
             return cached
+        with self._build_lock:  # many requests after a write: one builds, the rest wait
+            cached = self._current
+            if cached is not None and cached.heads == heads:
+                return cached
+            current = self._build(session, heads, cached)
+            self.builds += 1
+            if cached is None or heads > cached.heads:  # an older snapshot never replaces it
+                self._current = current
+        return current
+
+    def _build(self, session: Session, heads: Heads, previous: Current | None) -> Current:
         joint = self.joint(session)
         if joint is None:
             raise NotFound("no workspace has been imported yet")
         versions = self.latest_versions(session)
-        plans = [versions[k].doc for k in sorted(versions)]
-        loaded, _ = stored_model(joint, plans, self.observation_docs(session),  # type: ignore[arg-type]
-                                 stored_breaks(session))
-        current = Current(head, loaded, versions)
-        with self._lock:
-            self._current = current
+        if previous is not None and previous.heads.plans == heads.plans:
+            plans_loaded = previous.plans
+        else:
+            plans_loaded, _ = stored_model(
+                joint, [versions[k].doc for k in sorted(versions)],  # type: ignore[misc]
+                [], stored_breaks(session), pieces=self.pieces)
+        observations = self.observation_docs(session)
+        loaded = plans_loaded
+        if observations:
+            read = read_sources(stored_sources(joint, [], observations), self.pieces)
+            loaded = Loaded(replace(plans_loaded.workspace, _index={},
+                                    observations=read.workspace.observations),
+                            plans_loaded.locator)
+        current = Current(heads, loaded, versions, plans_loaded)
+        if previous is not None and previous.heads.plans == heads.plans \
+                and "analysis" in previous._memo:
+            # Observations move only likelihoods: the plans' analysis stands.
+            old: Analysis = previous._memo["analysis"]
+            current._memo["analysis"] = Analysis(
+                replace(old.compiled, workspace=current.workspace), old.leaves)
         return current
 
     def rules(self, session: Session) -> Rules:
-        return Rules(self.current(session).workspace)
+        return self.current(session).rules
+
+    def remember_recorded(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            if len(self.recorded) >= 4096:
+                self.recorded.clear()
+            self.recorded.add(key)
 
     # -- limits -----------------------------------------------------------------
 

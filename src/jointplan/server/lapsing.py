@@ -34,7 +34,7 @@ from ..sharing.lapse import (
     without_references,
 )
 from ..store.tables import Notification, Setting
-from .assemble import Source, read_sources, stored_sources
+from .assemble import Pieces, Source, read_sources, stored_sources
 
 BREAKS = "lapse.breaks"
 LAPSED = "lapse.lapsed"
@@ -71,10 +71,11 @@ def strip_documents(plans: Iterable[dict[str, Any]]
 
 def stored_model(joint: dict[str, Any], plans: Sequence[dict[str, Any]],
                  observations: Sequence[dict[str, Any]],
-                 breaks: Sequence[Reference] = ()) -> tuple[Loaded, Resolved]:
+                 breaks: Sequence[Reference] = (), *,
+                 pieces: Pieces | None = None) -> tuple[Loaded, Resolved]:
     """The stored workspace with the references that hold; never fails on one that does not."""
     docs, written = strip_documents(plans)
-    loaded = read_sources(stored_sources(joint, docs, observations))
+    loaded = read_sources(stored_sources(joint, docs, observations), pieces)
     resolved = resolve(loaded.workspace, written, breaks)
     return Loaded(resolved.workspace, loaded.locator), resolved
 

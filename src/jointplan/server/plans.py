@@ -6,8 +6,10 @@ import copy
 import difflib
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -16,16 +18,18 @@ from sqlalchemy.orm import Session
 
 from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
+from ..model import Plan
+from ..model.workspace import Share
 from ..services.accounts import Actor
 from ..sharing import Rules, actions, exchanges
 from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
-from ..sharing.view import view_for
+from ..sharing.view import plan_view_for, view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
-from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources
+from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
 from .concurrency import etag_of_version, etag_of_view, require_base
-from .hub import Hub, Invalid, NotFound, allow, canonical
+from .hub import Current, Hub, Invalid, NotFound, Version, allow, canonical
 from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
 from .limits import Limits
 
@@ -294,36 +298,108 @@ def plan_etag(hub: Hub, session: Session, actor: Actor, plan_id: str,
     return etag_of_view(view)
 
 
-def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
-                   ) -> list[tuple[Any, dict[str, Any] | None]]:
-    """Every version of a plan with the view the actor would have had of it."""
+def _sees_plan_today(hub: Hub, session: Session, actor: Actor, plan_id: str) -> Current:
+    """Today's share decides, before anything costly: hidden and missing answer alike."""
     current = hub.current(session)
-    joint = hub.joint(session)
-    assert joint is not None
-    versions = list(session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
-                                    .order_by(PlanVersion.number)))
-    others = [v.doc for k, v in sorted(current.versions.items())
-              if k != plan_id and v.doc is not None]
-    breaks = stored_breaks(session)
-    out: list[tuple[Any, dict[str, Any] | None]] = []
-    for version in versions:
-        if version.doc is None:
-            out.append((version, None))
-            continue
-        loaded, _ = stored_model(joint, [*others, version.doc], [], breaks)
-        view = next((p for p in view_for(loaded.workspace, actor.partner)["plans"]
-                     if p["id"] == plan_id), None)
-        if view is not None and "owner" in view:
-            view["status"] = version.status
-        out.append((version, view))
-    return out
+    if plan_id not in current.visible_plans(actor.partner):
+        raise NotFound(plan_id)
+    return current
 
 
-def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict[str, Any]]:
-    """The versions whose view changed for the actor's partner, oldest first."""
+def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
+                   ) -> list[tuple[Version, dict[str, Any] | None]]:
+    """Every version of a plan with the view the actor has of it under today's rules.
+
+    Each version is set into today's workspace in place of the plan (nothing
+    else is read again) and cut with today's shares as well as its own. The
+    views are kept with the stored state for a while (a plan page asks twice).
+    """
+    current = _sees_plan_today(hub, session, actor, plan_id)
+
+    def build() -> list[tuple[Version, dict[str, Any] | None]]:
+        ws = current.workspace
+        today = ws.plan(plan_id)
+        docs = {k: v.doc for k, v in current.versions.items() if v.doc is not None}
+        rows = session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                               .order_by(PlanVersion.number))
+        out: list[tuple[Version, dict[str, Any] | None]] = []
+        for version in map(Version.of, rows):
+            plan = _version_plan(hub, version, docs) if version.doc is not None else None
+            if plan is None:
+                out.append((version, None))
+                continue
+            if actor.partner != plan.owner:
+                plan = _narrowed(plan, today, ws.partner_codes)
+            then = replace(ws, plans=tuple(plan if p.id == plan_id else p for p in ws.plans),
+                           _index={})
+            view = plan_view_for(then, actor.partner, plan)
+            if view is not None and "owner" in view:
+                view["status"] = version.status
+            out.append((version, view))
+        return out
+
+    views: list[tuple[Version, dict[str, Any] | None]] = current.recent(
+        ("history", actor.partner, plan_id), build)
+    return views
+
+
+def _version_plan(hub: Hub, version: Version, docs: dict[str, dict[str, Any]]
+                  ) -> Plan | None:
+    """A stored version read on its own (once: the reader keeps it by content).
+
+    References to what no longer exists lapse; only the plans it names are consulted.
+    """
+    doc = version.doc
+    assert doc is not None
+    named = {ref.rpartition("/")[0] for t in doc.get("tasks", []) for ref in t.get("after", [])}
+    named |= {v["answers"].partition("/")[0] for v in doc.get("provides", [])
+              if isinstance(v.get("answers"), str)}
+    others = [docs[k] for k in sorted(named) if k in docs and k != doc["id"]]
+    doc = without_dangling([*others, doc])[-1]
+    piece = hub.pieces.get(Source(f"version-{version.id}.json", json.dumps(doc).encode()))
+    return piece.plan
+
+
+def _narrowed(plan: Plan, today: Plan, everyone: tuple[str, ...]) -> Plan:
+    """An old version shared no wider than today's: each share the meet of both, withholds joined.
+
+    Items that no longer exist keep their own share, within today's plan share.
+    """
+    all_ = frozenset(everyone)
+
+    def members(share: Share) -> frozenset[str]:
+        return frozenset() if share is None else all_ if share == "all" else frozenset(share)
+
+    def meet(old: Share, new: Share, *, default: Share) -> Share:
+        if old is None and new is None:
+            return None
+        both = members(default if old is None else old) & members(default if new is None else new)
+        return tuple(sorted(both))
+
+    def item(x: Any, now: dict[str, Any]) -> Any:
+        other = now.get(x.id)
+        if other is None:
+            return x
+        none: frozenset[str] = frozenset()
+        withhold = {k: x.withhold.get(k, none) | other.withhold.get(k, none)
+                    for k in {*x.withhold, *other.withhold}}
+        return replace(x, share=meet(x.share, other.share, default="all"),
+                          withhold=MappingProxyType(withhold))
+
+    def items(kind: str) -> tuple[Any, ...]:
+        now = {y.id: y for y in getattr(today, kind)}
+        return tuple(item(x, now) for x in getattr(plan, kind))
+
+    return replace(plan, share=meet(plan.share, today.share, default=None),
+                   objectives=items("objectives"), tasks=items("tasks"),
+                   expects=items("expects"), provides=items("provides"))
+
+
+def _history(views: list[tuple[Version, dict[str, Any] | None]], actor: Actor,
+             plan_id: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     last: Any = None
-    for version, view in _version_views(hub, session, actor, plan_id):
+    for version, view in views:
         if view is None or view == last:
             last = view if view is not None else last
             continue
@@ -340,18 +416,24 @@ def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict
     return out
 
 
+def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict[str, Any]]:
+    """The versions whose view changed for the actor's partner, oldest first."""
+    return _history(_version_views(hub, session, actor, plan_id), actor, plan_id)
+
+
 def diff(hub: Hub, session: Session, actor: Actor, plan_id: str, old: str, new: str) -> str:
     """A unified diff between two versions as the actor's partner sees them."""
-    views = {v.id: view for v, view in _version_views(hub, session, actor, plan_id)}
-    visible = {item["version"] for item in history(hub, session, actor, plan_id)}
+    views = _version_views(hub, session, actor, plan_id)
+    visible = {item["version"] for item in _history(views, actor, plan_id)}
     for name, vid in (("from", old), ("to", new)):
         if vid not in visible:
             raise Invalid(name, f"no version {vid!r} of this plan")
+    by_id = {v.id: view for v, view in views}
 
     def lines(view: Any) -> list[str]:
         return yaml.safe_dump(view, sort_keys=False, allow_unicode=True).splitlines(True)
 
-    return "".join(difflib.unified_diff(lines(views[old]), lines(views[new]),
+    return "".join(difflib.unified_diff(lines(by_id[old]), lines(by_id[new]),
                                         fromfile=f"{plan_id}@{old}", tofile=f"{plan_id}@{new}"))
 
 

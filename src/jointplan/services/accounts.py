@@ -128,28 +128,69 @@ def actor_for_token(session: Session, secret: str) -> Actor | None:
 def sign_in(session: Session, *, username: str, password: str) -> tuple[Actor, str, str] | None:
     """Check a password; on success a new browser session: (actor, secret, csrf token).
 
+    In one transaction: for callers that hold one already (the CLI, tests).
+    The server uses ``sign_in_with``, which verifies outside any write.
+    """
+    check_not_locked(session, username)
+    user_id, why = verify_password(session, username=username, password=password)
+    return finish_sign_in(session, username=username, user_id=user_id, why=why)
+
+
+def sign_in_with(db: Any, *, username: str, password: str) -> tuple[Actor, str, str] | None:
+    """Sign in against a ``store.db.Database``: verify in a read (argon2 is slow on
+    purpose), then record the outcome in a short write, so a sign-in never holds up
+    others' writes.
+
     A failure is audited and counted per username in the database (known
     names and unknown alike); after FAILURES_BEFORE_LOCK within FAILURE_WINDOW
     the name is locked for LOCK and ``Throttled`` is raised, even for the
     right password. A disabled user cannot sign in. Expired sessions are
     purged on the way.
     """
-    purge_expired_sessions(session)
-    key = username.strip().lower()[:64]
-    failures = session.get(SignInFailure, key)
+    with db.read() as session:
+        check_not_locked(session, username)
+        user_id, why = verify_password(session, username=username, password=password)
+    with db.write() as session:
+        return finish_sign_in(session, username=username, user_id=user_id, why=why)
+
+
+def check_not_locked(session: Session, username: str) -> None:
+    """Raise ``Throttled`` while too many failed sign-ins lock the name."""
+    failures = session.get(SignInFailure, _failure_key(username))
     moment = now()
     if failures is not None and failures.locked_until is not None \
             and failures.locked_until > moment:
         raise Throttled(max(1, int((failures.locked_until - moment).total_seconds()) + 1))
+
+
+def verify_password(session: Session, *, username: str, password: str
+                    ) -> tuple[str | None, str]:
+    """(the user's id, "") when the password is right and the user enabled, else
+    (the user's id or None, why); only reads."""
     user = session.scalar(select(User).where(User.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY, password)
         right = user is not None
     except (VerificationError, InvalidHashError):
         right = False
-    if user is None or not right or user.disabled is not None:
-        _failed(session, key, failures, user, "disabled" if right else "wrong password")
+    if user is None or not right:
+        return (user.id if user is not None else None), "wrong password"
+    if user.disabled is not None:
+        return user.id, "disabled"
+    return user.id, ""
+
+
+def finish_sign_in(session: Session, *, username: str, user_id: str | None,
+                   why: str) -> tuple[Actor, str, str] | None:
+    """Record a verified sign-in (a new session) or a failed one (counted, audited)."""
+    purge_expired_sessions(session)
+    key = _failure_key(username)
+    failures = session.get(SignInFailure, key)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or why:
+        _failed(session, key, failures, user, why or "wrong password")
         return None
+    check_not_locked(session, username)  # a lock taken meanwhile still holds
     if failures is not None:
         session.delete(failures)
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
@@ -158,6 +199,10 @@ def sign_in(session: Session, *, username: str, password: str) -> tuple[Actor, s
     audit.append(session, action="login", subject=f"user:{user.id}", user_id=user.id,
                  partner=user.partner, owners=[user.partner])
     return _actor(user), secret, csrf
+
+
+def _failure_key(username: str) -> str:
+    return username.strip().lower()[:64]
 
 
 def _failed(session: Session, key: str, row: SignInFailure | None, user: User | None,

@@ -1,7 +1,8 @@
 """The `check` use case: analyse a workspace and cut the result for one viewer.
 
 The one place it is done: `jointplan check` calls ``check_report`` on a folder,
-the server's ``analysis.check_for`` calls ``check_workspace`` on what is stored.
+the server's ``analysis.check_for`` calls ``check_analysed`` on the analysis it
+keeps for the stored state (computed once, cut per partner on request).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..analysis.run import analyse
+from ..analysis.run import Analysis, analyse
 from ..model import Workspace
 from ..sharing import Rules
 from ..sharing.cut import check_result
@@ -29,4 +30,9 @@ def check_report(folder: str | Path, viewer: str | None) -> dict[str, Any]:
 
 def check_workspace(ws: Workspace, viewer: str | None) -> dict[str, Any]:
     """The contract's `check --json` object for ``viewer`` of a workspace already read."""
-    return check_result(analyse(ws), Rules(ws), viewer)
+    return check_analysed(analyse(ws), Rules(ws), viewer)
+
+
+def check_analysed(analysis: Analysis, rules: Rules, viewer: str | None) -> dict[str, Any]:
+    """The `check --json` object for ``viewer`` from a full analysis already made."""
+    return check_result(analysis, rules, viewer)

@@ -249,3 +249,9 @@ def view_for(ws: Workspace, viewer: str | None, rules: Rules | None = None) -> D
         "observations": [_observation(o, viewer in (None, o.by)) for o in ws.observations
                          if rules.sees_observation(viewer, o)],
     }
+
+
+def plan_view_for(ws: Workspace, viewer: str | None, plan: Plan,
+                  rules: Rules | None = None) -> Doc | None:
+    """One plan of ``ws`` as ``viewer`` receives it (as in `view_for`); None if it sees none."""
+    return _PlanView(rules or Rules(ws), viewer).plan(plan)

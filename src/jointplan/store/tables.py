@@ -203,3 +203,34 @@ class AuditEntry(Base):
 
 
 Index("ix_audit_partner", AuditEntry.partner)
+Index("ix_audit_action_seq", AuditEntry.action, AuditEntry.seq)
+
+
+class AnalysisRecord(Base):
+    """An analysis result a partner was shown that named others' hidden counterparts.
+
+    Recorded once per partner and distinct result (``digest`` of the cut report),
+    not per view: what probing detection needs, without a write per page.
+    """
+
+    __tablename__ = "analysis_records"
+    __table_args__ = (UniqueConstraint("partner", "digest"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    partner: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64))
+    head: Mapped[int] = mapped_column(Integer)
+    """The model head (newest model-changing audit entry) the result was computed at."""
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class ConflictNotice(Base):
+    """An owner was told that a conflict showed its hidden item to a viewer: once each."""
+
+    __tablename__ = "conflict_notices"
+    __table_args__ = (UniqueConstraint("viewer", "owner", "digest"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    viewer: Mapped[str] = mapped_column(String(8))
+    owner: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64))
+    """Of the conflict as cut for the viewer."""
+    created: Mapped[datetime] = mapped_column(default=now)

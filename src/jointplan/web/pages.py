@@ -72,9 +72,8 @@ def signin(request: Request, hub: HubDep, form: FormDep) -> Response:
     found = None
     if username and isinstance(password, str) and password:
         try:
-            with hub.db.write() as session:
-                found = accounts.sign_in(session, username=username[:64],
-                                         password=password[:1024])
+            found = accounts.sign_in_with(hub.db, username=username[:64],
+                                          password=password[:1024])
         except accounts.Throttled as exc:
             response = _signin_page(request, next_, status=429, username=username,
                                     error=f"Too many failed sign-ins for {username}. Try "

@@ -1,0 +1,43 @@
+"""analysis records once per result, conflict notices once per conflict, audit heads by action
+
+Revision ID: i9core
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "i9core"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analysis_records",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("partner", sa.String(length=8), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("head", sa.Integer(), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("partner", "digest"),
+    )
+    op.create_table(
+        "conflict_notices",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("viewer", sa.String(length=8), nullable=False),
+        sa.Column("owner", sa.String(length=8), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("viewer", "owner", "digest"),
+    )
+    op.create_index("ix_audit_action_seq", "audit", ["action", "seq"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_audit_action_seq", table_name="audit")
+    op.drop_table("conflict_notices")
+    op.drop_table("analysis_records")
