@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, server
+from . import check, formats, server
 
 app = typer.Typer(
     name="jointplan",
@@ -34,6 +34,7 @@ def _root(
 
 
 check.register(app)
+formats.register(app)
 server.register(app)
 try:  # the simulation command needs the optional `sim` dependencies
     from . import simulate
