@@ -679,6 +679,58 @@ def _export(w: World, p: str) -> None:
                 assert set(item.get("withheld", [])) <= set(got[item_id].get("withheld", []))
 
 
+def _unfolded_text(kind: str, r: Any) -> str:
+    """An export's text as a partner reads it: iCalendar lines unfolded, a workbook's cells."""
+    if kind == "xlsx":
+        import io
+
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(r.content), read_only=True)
+        text = "\n".join("\t".join("" if v is None else str(v) for v in row)
+                         for sheet in book for row in sheet.iter_rows(values_only=True))
+        book.close()
+        return text
+    return re.sub(r"\r\n[ \t]", "", r.text)
+
+
+@route("GET", "/api/exports/{kind}")
+def _exports(w: World, p: str) -> None:
+    import csv
+    import io
+
+    view = w.view(p)
+    raw = {plan["id"]: plan for plan in w.model.plans}
+    kept = {pid for pid in view["plans"] if not (raw[pid].get("tlp") == "red"
+                                                 and raw[pid]["owner"] != p)}
+    tasks = {(pid, t["id"]) for pid in kept for t in view["plans"][pid].get("tasks", [])}
+    tops = [s["id"] for s in w.model.joint["scenarios"] if not s.get("parent")]
+    params = {"geojson": None, "csv": None, "xlsx": None, "stix": None,
+              "ical": {"t0": [f"{s}=2026-11-20T08:00Z" for s in tops]}}
+    for kind, query in params.items():
+        r = w.call(p, "GET", f"/api/exports/{kind}", params=query)
+        assert r.status_code == 200, f"{kind} as {p}: {r.status_code} {r.text}"
+        text = _unfolded_text(kind, r)
+        for canary in w.forbidden(p):
+            assert canary not in text, f"the {kind} export as {p} shows {canary!r}"
+        if kind == "geojson":
+            located = {(f["properties"]["plan"], f["properties"]["task"]["id"])
+                       for f in r.json()["features"] if f["properties"]["kind"] == "task"}
+            want = {(pid, t["id"]) for pid in kept
+                    for t in view["plans"][pid].get("tasks", []) if "area" in t}
+            assert located == want, f"geojson as {p}: {located} != {want}"
+        elif kind == "csv":
+            rows = list(csv.DictReader(io.StringIO(r.text)))
+            assert {(row["plan"], row["id"]) for row in rows} == tasks
+        elif kind == "stix":
+            objects = r.json()["objects"]
+            assert {o["x_jointplan_id"] for o in objects if o["type"] == "indicator"} == set(
+                view["indicators"])
+            assert sum(o["type"] == "sighting" for o in objects) == len(view["observations"])
+    r = w.call(p, "GET", "/api/exports/nothing")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
 @route("POST", "/api/observations")
 def _observe(w: World, p: str) -> None:
     seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
@@ -1132,6 +1184,7 @@ def out_of_sight(w: World, p: str) -> None:
             w.create_proposal(q, plan_id, change)
             break
     w.call(q, "GET", "/api/export")
+    w.call(q, "GET", "/api/exports/stix")
     after = snapshot(w, p)
     for key in before:
         assert before[key] == after[key], f"{key} as {p} changed when others acted out of sight"
