@@ -731,6 +731,72 @@ def _exports(w: World, p: str) -> None:
     assert (r.status_code, r.content) == (404, NOT_FOUND)
 
 
+TAXII = "/api/taxii2"
+
+
+def _collection_id(w: World, p: str) -> str:
+    from jointplan.server.taxii import collection_id
+
+    return collection_id(w.model.joint["id"], p)
+
+
+@route("GET", "/api/taxii2/")
+def _taxii_discovery(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/taxii+json")
+    assert len(r.json()["api_roots"]) == 1 and r.json()["default"].endswith("/root/")
+
+
+@route("GET", "/api/taxii2/root/")
+def _taxii_root(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/root/")
+    assert r.status_code == 200 and r.json()["versions"] == ["application/taxii+json;version=2.1"]
+
+
+@route("GET", "/api/taxii2/root/collections/")
+def _taxii_collections(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/root/collections/")
+    assert r.status_code == 200
+    assert [c["id"] for c in r.json()["collections"]] == [_collection_id(w, p)]
+
+
+@route("GET", "/api/taxii2/root/collections/{collection_id}/")
+def _taxii_collection(w: World, p: str) -> None:
+    mine = _collection_id(w, p)
+    r = w.call(p, "GET", f"{TAXII}/root/collections/{mine}/")
+    assert r.status_code == 200 and r.json()["id"] == mine and not r.json()["can_write"]
+    for q in w.partners[:PROBES + 1]:
+        if q != p:
+            theirs = _collection_id(w, q)
+            w.like_missing(p, "GET", (f"{TAXII}/root/collections/{theirs}/", None, None),
+                           {theirs: w.missing(theirs)})
+
+
+@route("GET", "/api/taxii2/root/collections/{collection_id}/objects/")
+def _taxii_objects(w: World, p: str) -> None:
+    view = w.view(p)
+    mine = _collection_id(w, p)
+    got: list[Json] = []
+    params: dict[str, str] = {"limit": "2"}
+    while True:
+        r = w.call(p, "GET", f"{TAXII}/root/collections/{mine}/objects/", params=params)
+        assert r.status_code == 200, r.text
+        got.extend(r.json()["objects"])
+        if not r.json()["more"]:
+            break
+        params = {"limit": "2", "next": r.json()["next"]}
+    assert len({o["id"] for o in got}) == len(got), "a page repeated an object"
+    assert {o["x_jointplan_id"] for o in got if o["type"] == "indicator"} == set(
+        view["indicators"])
+    assert sum(o["type"] == "sighting" for o in got) == len(view["observations"])
+    for q in w.partners[:PROBES + 1]:
+        if q != p:
+            theirs = _collection_id(w, q)
+            w.like_missing(p, "GET", (f"{TAXII}/root/collections/{theirs}/objects/", None,
+                                      None), {theirs: w.missing(theirs)})
+
+
 @route("POST", "/api/observations")
 def _observe(w: World, p: str) -> None:
     seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
@@ -1159,6 +1225,8 @@ def snapshot(w: World, p: str) -> dict[str, bytes]:
     for tid in w.threads:
         if p in w.audience_of_thread(tid):
             out[tid] = w.call(p, "GET", f"/api/threads/{tid}").content
+    taxii = f"/api/taxii2/root/collections/{_collection_id(w, p)}/objects/"
+    out[taxii] = w.call(p, "GET", taxii).content
     return out
 
 

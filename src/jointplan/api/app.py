@@ -12,7 +12,7 @@ from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..services.accounts import AccountError
-from . import auth, exports, routes
+from . import auth, exports, routes, taxii
 
 NOT_FOUND = {"detail": "not found"}
 
@@ -27,6 +27,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(auth.router)
     app.include_router(exports.router)
+    app.include_router(taxii.router)
     web.install(app)
 
     @app.exception_handler(NotFound)
