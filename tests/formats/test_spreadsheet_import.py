@@ -156,3 +156,15 @@ def test_a_new_plan_needs_a_title_and_scenarios(folder, tmp_path):
     source.write_text("id,title,start,duration\na,A,T+1h,1h\n")
     with pytest.raises(FormatError, match="give --title and give --scenario"):
         import_plan(folder, read_csv(source), plan_id="aaa-x", owner="AAA")
+
+
+def test_a_plan_kept_as_json_stays_json(folder, tmp_path):
+    (folder / "aaa-json.json").write_text(
+        '{"jointplan": 1, "kind": "plan", "id": "aaa-json", "owner": "AAA", '
+        '"title": "Kept as JSON", "scenarios": ["s2"], "tasks": []}')
+    source = tmp_path / "t.csv"
+    source.write_text("id,title,start,duration\na,A,T+1h,1h\nb,B,T+2h,30m\n")
+    written = import_plan(folder, read_csv(source), plan_id="aaa-json", owner="AAA")
+    assert written == folder / "aaa-json.json"
+    plan = load_checked(folder).workspace.plan("aaa-json")
+    assert plan.title == "Kept as JSON" and [t.id for t in plan.tasks] == ["a", "b"]

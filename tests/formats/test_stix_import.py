@@ -143,3 +143,13 @@ def test_identities_in_the_bundle_do_not_change_who_observed(folder):
     text = _bundle(_sighting(1, sign, created_by_ref=identity_id("test-ws", "AAA")))
     path, _ = import_observations(folder, text, "in.json", partner="BBB")
     assert _observations(path)[0]["by"] == "BBB"
+
+
+def test_sightings_are_never_written_over_another_kind_of_file(folder):
+    (folder / "aaa-plan.yaml").write_text("jointplan: 1\nkind: plan\nid: aaa-plan\n"
+                                          "owner: AAA\ntitle: P\nscenarios: [s1]\n")
+    text = _bundle(_sighting(1, indicator_id("test-ws", "sign")))
+    with pytest.raises(FormatError, match="not an observations file"):
+        import_observations(folder, text, "in.json", partner="BBB",
+                            output=folder / "aaa-plan.yaml")
+    assert "kind: plan" in (folder / "aaa-plan.yaml").read_text()

@@ -123,6 +123,9 @@ def import_observations(folder: Path, text: str, source: str, *, partner: str,
     held: list[Doc] = []
     if target.exists():
         doc = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+        if not isinstance(doc, dict) or doc.get("kind") != "observations":
+            raise FormatError([f"{target}: not an observations file; sightings are added "
+                               "only to a file of kind: observations"])
         held = list(doc.get("observations", []))
     added = [o for o in new if o not in held]
     body = {"jointplan": 1, "kind": "observations", "observations": [*held, *added]}
