@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ..server.exports import make_export
+from ..server.exports import KINDS, make_export
 from .deps import CurrentActor, HubDep
 
 router = APIRouter(prefix="/api", tags=["exports"])
 
 
-@router.get("/exports/{kind}")
+@router.get("/exports/{kind}", response_class=Response, responses={200: {
+    "description": "The export, as a file", "content": {media: {} for media, _ in KINDS.values()}}})
 def export(kind: str, hub: HubDep, actor: CurrentActor,
            t0: Annotated[list[str] | None, Query(
                max_length=100, description="ical: SCENARIO=ISO, per top-level scenario")] = None,

@@ -13,17 +13,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from ..server import taxii
 from ..services.accounts import Actor, actor_for_token
-from .deps import HubDep
+from .deps import HubDep, _bearer
 
 PREFIX = "/api/taxii2"
 router = APIRouter(prefix=PREFIX, tags=["taxii"])
 
 
-def taxii_actor(request: Request, hub: HubDep) -> Actor:
-    """The partner a TAXII request acts for, from its API token; 401 otherwise."""
+class TaxiiResponse(JSONResponse):
+    media_type = taxii.MEDIA
+
+
+def taxii_actor(request: Request, hub: HubDep,
+                declared: Annotated[HTTPAuthorizationCredentials | None,
+                                    Depends(_bearer)]) -> Actor:
+    """The partner a TAXII request acts for, from its API token; 401 otherwise.
+
+    The bearer scheme is declared (it is what the schema documents); the header is read
+    here so that a token sent as the Basic password works too."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     secret = value.strip()
     if scheme.lower() == "basic":
@@ -39,17 +49,17 @@ def taxii_actor(request: Request, hub: HubDep) -> Actor:
         if actor is not None:
             return actor
     raise HTTPException(401, "send an API token (Bearer, or as the Basic password)",
-                        headers={"WWW-Authenticate": 'Bearer, Basic realm="jointplan"'})
+                        headers={"WWW-Authenticate": "Bearer"})
 
 
 TaxiiActor = Annotated[Actor, Depends(taxii_actor)]
 
 
 def _taxii(body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, media_type=taxii.MEDIA, headers=headers)
+    return TaxiiResponse(body, headers=headers)
 
 
-@router.get("/")
+@router.get("/", response_class=TaxiiResponse)
 def discovery(request: Request, actor: TaxiiActor) -> JSONResponse:
     """TAXII discovery: one API root."""
     root = str(request.url_for("api_root"))
@@ -57,26 +67,26 @@ def discovery(request: Request, actor: TaxiiActor) -> JSONResponse:
                    "STIX 2.1 with TLP 2.0 markings.", "default": root, "api_roots": [root]})
 
 
-@router.get("/root/", name="api_root")
+@router.get("/root/", name="api_root", response_class=TaxiiResponse)
 def api_root(actor: TaxiiActor) -> JSONResponse:
     return _taxii({"title": "jointplan", "versions": [taxii.MEDIA],
                    "max_content_length": 0})
 
 
-@router.get("/root/collections/")
+@router.get("/root/collections/", response_class=TaxiiResponse)
 def collections(hub: HubDep, actor: TaxiiActor) -> JSONResponse:
     """One collection: what the caller's partner may see."""
     with hub.db.read() as session:
         return _taxii({"collections": [taxii.collection(hub, session, actor)]})
 
 
-@router.get("/root/collections/{collection_id}/")
+@router.get("/root/collections/{collection_id}/", response_class=TaxiiResponse)
 def get_collection(collection_id: str, hub: HubDep, actor: TaxiiActor) -> JSONResponse:
     with hub.db.read() as session:
         return _taxii(taxii.collection(hub, session, actor, collection_id))
 
 
-@router.get("/root/collections/{collection_id}/objects/")
+@router.get("/root/collections/{collection_id}/objects/", response_class=TaxiiResponse)
 def get_objects(collection_id: str, hub: HubDep, actor: TaxiiActor,
                 added_after: Annotated[str | None, Query(max_length=40)] = None,
                 limit: Annotated[int | None, Query(ge=1, le=taxii.MAX_PAGE)] = None,
