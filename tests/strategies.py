@@ -362,7 +362,7 @@ def workspaces(draw: st.DrawFn) -> GeneratedWorkspace:
                 ob["share"] = own
             withhold_for(ob, ["title", "by"], eff)
             canary(oid, {owner} | eff)
-            canary(ob["title"], ({owner} | eff) - withheld(ob, "title"))
+            canary(ob["title"], {owner} | (eff - withheld(ob, "title")))
             objectives.append(ob)
         if objectives:
             plan["objectives"] = objectives
@@ -409,7 +409,7 @@ def workspaces(draw: st.DrawFn) -> GeneratedWorkspace:
             canary(tid, {owner} | eff)
             for f in ("title", "unit"):
                 if f in task:
-                    canary(task[f], ({owner} | eff) - withheld(task, f))
+                    canary(task[f], {owner} | (eff - withheld(task, f)))
             tasks.append(task)
         if tasks:
             plan["tasks"] = tasks
@@ -428,7 +428,7 @@ def workspaces(draw: st.DrawFn) -> GeneratedWorkspace:
                 exp["share"] = own
             withhold_for(exp, ["what", "uses", "window"], eff - {source})
             canary(eid, {owner, source} | eff)
-            canary(exp["what"], ({owner, source} | eff) - withheld(exp, "what"))
+            canary(exp["what"], {owner, source} | (eff - withheld(exp, "what")))
             plan["_ids"].add(source)
             expects.append(exp)
             expectations.append((plan, exp))
@@ -468,7 +468,7 @@ def workspaces(draw: st.DrawFn) -> GeneratedWorkspace:
                 prov["share"] = own
             withhold_for(prov, ["what", "uses", "window", "answers"], eff - {to})
             canary(vid, {owner, to} | eff)
-            canary(prov["what"], ({owner, to} | eff) - withheld(prov, "what"))
+            canary(prov["what"], {owner, to} | (eff - withheld(prov, "what")))
             plan["_ids"].add(to)
             provides.append(prov)
         if provides:

@@ -95,6 +95,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
     status = c.post("/api/plans/nor-evacuation/status", headers=nor,
                     json={"status": "approved", "reason": "fuzz"})
     assert status.status_code == 201, status.text
+    collection = c.get("/api/taxii2/root/collections/", headers=nor).json()[
+        "collections"][0]["id"]
     versions = [v["version"] for v in
                 c.get("/api/plans/nor-evacuation/versions", headers=nor).json()]
     paths = {
@@ -111,6 +113,9 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/decisions/{decision_id}/responses": {"decision_id": decision},
         "/api/expectations/{plan_id}/{expectation_id}/acknowledge": {
             "plan_id": "nor-evacuation", "expectation_id": "ferry-berth"},
+        "/api/exports/{kind}": {"kind": "stix"},
+        "/api/taxii2/root/collections/{collection_id}/": {"collection_id": collection},
+        "/api/taxii2/root/collections/{collection_id}/objects/": {"collection_id": collection},
     }
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries

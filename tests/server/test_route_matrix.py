@@ -680,6 +680,124 @@ def _export(w: World, p: str) -> None:
                 assert set(item.get("withheld", [])) <= set(got[item_id].get("withheld", []))
 
 
+def _unfolded_text(kind: str, r: Any) -> str:
+    """An export's text as a partner reads it: iCalendar lines unfolded, a workbook's cells."""
+    if kind == "xlsx":
+        import io
+
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(r.content), read_only=True)
+        text = "\n".join("\t".join("" if v is None else str(v) for v in row)
+                         for sheet in book for row in sheet.iter_rows(values_only=True))
+        book.close()
+        return text
+    return re.sub(r"\r\n[ \t]", "", r.text)
+
+
+@route("GET", "/api/exports/{kind}")
+def _exports(w: World, p: str) -> None:
+    import csv
+    import io
+
+    view = w.view(p)
+    raw = {plan["id"]: plan for plan in w.model.plans}
+    kept = {pid for pid in view["plans"] if not (raw[pid].get("tlp") == "red"
+                                                 and raw[pid]["owner"] != p)}
+    tasks = {(pid, t["id"]) for pid in kept for t in view["plans"][pid].get("tasks", [])}
+    tops = [s["id"] for s in w.model.joint["scenarios"] if not s.get("parent")]
+    params = {"geojson": None, "csv": None, "xlsx": None, "stix": None,
+              "ical": {"t0": [f"{s}=2026-11-20T08:00Z" for s in tops]}}
+    for kind, query in params.items():
+        r = w.call(p, "GET", f"/api/exports/{kind}", params=query)
+        assert r.status_code == 200, f"{kind} as {p}: {r.status_code} {r.text}"
+        text = _unfolded_text(kind, r)
+        for canary in w.forbidden(p):
+            assert canary not in text, f"the {kind} export as {p} shows {canary!r}"
+        if kind == "geojson":
+            located = {(f["properties"]["plan"], f["properties"]["task"]["id"])
+                       for f in r.json()["features"] if f["properties"]["kind"] == "task"}
+            want = {(pid, t["id"]) for pid in kept
+                    for t in view["plans"][pid].get("tasks", []) if "area" in t}
+            assert located == want, f"geojson as {p}: {located} != {want}"
+        elif kind == "csv":
+            rows = list(csv.DictReader(io.StringIO(r.text)))
+            assert {(row["plan"], row["id"]) for row in rows} == tasks
+        elif kind == "stix":
+            objects = r.json()["objects"]
+            assert {o["x_jointplan_id"] for o in objects if o["type"] == "indicator"} == set(
+                view["indicators"])
+            assert sum(o["type"] == "sighting" for o in objects) == len(view["observations"])
+    r = w.call(p, "GET", "/api/exports/nothing")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
+TAXII = "/api/taxii2"
+
+
+def _collection_id(w: World, p: str) -> str:
+    from jointplan.server.taxii import collection_id
+
+    return collection_id(w.model.joint["id"], p)
+
+
+@route("GET", "/api/taxii2/")
+def _taxii_discovery(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/taxii+json")
+    assert len(r.json()["api_roots"]) == 1 and r.json()["default"].endswith("/root/")
+
+
+@route("GET", "/api/taxii2/root/")
+def _taxii_root(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/root/")
+    assert r.status_code == 200 and r.json()["versions"] == ["application/taxii+json;version=2.1"]
+
+
+@route("GET", "/api/taxii2/root/collections/")
+def _taxii_collections(w: World, p: str) -> None:
+    r = w.call(p, "GET", f"{TAXII}/root/collections/")
+    assert r.status_code == 200
+    assert [c["id"] for c in r.json()["collections"]] == [_collection_id(w, p)]
+
+
+@route("GET", "/api/taxii2/root/collections/{collection_id}/")
+def _taxii_collection(w: World, p: str) -> None:
+    mine = _collection_id(w, p)
+    r = w.call(p, "GET", f"{TAXII}/root/collections/{mine}/")
+    assert r.status_code == 200 and r.json()["id"] == mine and not r.json()["can_write"]
+    for q in w.partners[:PROBES + 1]:
+        if q != p:
+            theirs = _collection_id(w, q)
+            w.like_missing(p, "GET", (f"{TAXII}/root/collections/{theirs}/", None, None),
+                           {theirs: w.missing(theirs)})
+
+
+@route("GET", "/api/taxii2/root/collections/{collection_id}/objects/")
+def _taxii_objects(w: World, p: str) -> None:
+    view = w.view(p)
+    mine = _collection_id(w, p)
+    got: list[Json] = []
+    params: dict[str, str] = {"limit": "2"}
+    while True:
+        r = w.call(p, "GET", f"{TAXII}/root/collections/{mine}/objects/", params=params)
+        assert r.status_code == 200, r.text
+        got.extend(r.json()["objects"])
+        if not r.json()["more"]:
+            break
+        params = {"limit": "2", "next": r.json()["next"]}
+    assert len({o["id"] for o in got}) == len(got), "a page repeated an object"
+    assert {o["x_jointplan_id"] for o in got if o["type"] == "indicator"} == set(
+        view["indicators"])
+    assert sum(o["type"] == "sighting" for o in got) == len(view["observations"])
+    for q in w.partners[:PROBES + 1]:
+        if q != p:
+            theirs = _collection_id(w, q)
+            w.like_missing(p, "GET", (f"{TAXII}/root/collections/{theirs}/objects/", None,
+                                      None), {theirs: w.missing(theirs)})
+
+
 @route("POST", "/api/observations")
 def _observe(w: World, p: str) -> None:
     seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
@@ -1119,6 +1237,8 @@ def snapshot(w: World, p: str) -> dict[str, bytes]:
     for tid in w.threads:
         if p in w.audience_of_thread(tid):
             out[tid] = w.call(p, "GET", f"/api/threads/{tid}").content
+    taxii = f"/api/taxii2/root/collections/{_collection_id(w, p)}/objects/"
+    out[taxii] = w.call(p, "GET", taxii).content
     return out
 
 
@@ -1144,6 +1264,7 @@ def out_of_sight(w: World, p: str) -> None:
             w.create_proposal(q, plan_id, change)
             break
     w.call(q, "GET", "/api/export")
+    w.call(q, "GET", "/api/exports/stix")
     after = snapshot(w, p)
     for key in before:
         assert before[key] == after[key], f"{key} as {p} changed when others acted out of sight"

@@ -14,7 +14,7 @@ from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, routes
+from . import auth, exports, routes, taxii
 from .limits import RequestSizeLimit
 
 NOT_FOUND = {"detail": "not found"}
@@ -30,6 +30,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
     app.include_router(routes.router)
     app.include_router(auth.router)
+    app.include_router(exports.router)
+    app.include_router(taxii.router)
     web.install(app)
 
     @app.exception_handler(NotFound)

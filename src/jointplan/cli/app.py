@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, people, server
+from . import check, formats, people, server
 
 app = typer.Typer(
     name="jointplan",
@@ -46,6 +46,7 @@ def _root(
 
 
 check.register(app)
+formats.register(app)
 server.register(app)
 people.register()
 try:  # the simulation command needs the optional `sim` dependencies

@@ -203,7 +203,8 @@ def read_workspace(r: Reader, doc: Any, refs: Refs) -> dict[str, Any] | None:
             refs.add("scenario", sid, r.file, spos, f"{what}: likelihood")
         out["indicators"].append(Indicator(
             iid, r.get(inf, "title", r.text, what, ""), owner,
-            {sid: p for sid, (p, _) in (like or {}).items()}, _share(r, inf, refs, what)))
+            {sid: p for sid, (p, _) in (like or {}).items()}, _share(r, inf, refs, what),
+            r.get(inf, "tlp", r.enum(Tlp), what)))
     return out
 
 
@@ -373,7 +374,8 @@ def read_observations(r: Reader, doc: Any, refs: Refs) -> list[Observation]:
         if by is not None:
             refs.add("partner", by, r.file, of["by"][1], f"{w}: by")
         share = _share(r, of, refs, w)
+        tlp = r.get(of, "tlp", r.enum(Tlp), w)
         if None in (indicator, at, seen, by):
             continue
-        out.append(Observation(indicator, at, seen, by, share))
+        out.append(Observation(indicator, at, seen, by, share, tlp))
     return out

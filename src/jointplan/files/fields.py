@@ -56,7 +56,8 @@ OBJECTS: dict[str, dict[str, Field]] = {
                  "parent": _opt("slug")},
     "indicator": {"id": _req("slug"), "title": _req("text"), "owner": _req("code"),
                   "share": _opt("share"),
-                  "likelihood": _req("likelihood", "scenario -> P(seen | scenario)")},
+                  "likelihood": _req("likelihood", "scenario -> P(seen | scenario)"),
+                  "tlp": _opt("tlp", "default amber")},
     "plan": {
         **HEADER,
         "id": _req("slug", "begins with the owner's code in lower case and a hyphen"),
@@ -104,7 +105,8 @@ OBJECTS: dict[str, dict[str, Field]] = {
                   "withheld": _RECEIVED},
     "observations": {**HEADER, "observations": _req("list:observation")},
     "observation": {"indicator": _req("slug"), "at": _req("timestamp"), "seen": _req("flag"),
-                    "by": _req("code"), "share": _opt("share")},
+                    "by": _req("code"), "share": _opt("share"),
+                    "tlp": _opt("tlp", "default amber")},
 }
 
 WITHHOLDABLE = {

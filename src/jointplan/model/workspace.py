@@ -64,6 +64,8 @@ class Indicator:
     owner: str
     likelihood: Mapping[str, float]
     share: Share = None
+    tlp: Tlp | None = None
+    """As written; absent means ``amber``, as for a plan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,8 @@ class Observation:
     seen: bool
     by: str
     share: Share = None
+    tlp: Tlp | None = None
+    """As written; absent means ``amber``, as for a plan."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,8 @@ def _indicator(ind: Indicator, owner_view: bool) -> Doc:
     if owner_view and ind.share is not None:
         out["share"] = _share(ind.share)
     out["likelihood"] = dict(ind.likelihood)
+    if ind.tlp is not None:
+        out["tlp"] = ind.tlp.value
     return out
 
 
@@ -184,6 +186,8 @@ def _observation(obs: Observation, owner_view: bool) -> Doc:
                 "seen": obs.seen, "by": obs.by}
     if owner_view and obs.share is not None:
         out["share"] = _share(obs.share)
+    if obs.tlp is not None:
+        out["tlp"] = obs.tlp.value
     return out
 
 
