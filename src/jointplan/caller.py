@@ -13,7 +13,7 @@ from .services.accounts import Actor, actor_for_session, actor_for_token
 
 SESSION_COOKIE = "jointplan_session"
 CSRF_HEADER = "x-csrf-token"
-_bearer = HTTPBearer(auto_error=False, description="An API token: `jointplan tokens create`")
+bearer = HTTPBearer(auto_error=False, description="An API token: `jointplan tokens create`")
 
 
 def get_hub(request: Request) -> Hub:
@@ -26,7 +26,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 def current_actor(request: Request, hub: HubDep,
                   credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(_bearer)]) -> Actor:
+                                         Depends(bearer)]) -> Actor:
     """The signed-in actor, or 401. Cookie sessions must send the CSRF token on writes."""
     with hub.db.read() as session:
         if credentials is not None:

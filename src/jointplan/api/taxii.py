@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from ..caller import bearer
 from ..server import taxii
 from ..services.accounts import Actor, actor_for_token
-from .deps import HubDep, _bearer
+from .deps import HubDep
 
 PREFIX = "/api/taxii2"
 router = APIRouter(prefix=PREFIX, tags=["taxii"])
@@ -29,7 +30,7 @@ class TaxiiResponse(JSONResponse):
 
 def taxii_actor(request: Request, hub: HubDep,
                 declared: Annotated[HTTPAuthorizationCredentials | None,
-                                    Depends(_bearer)]) -> Actor:
+                                    Depends(bearer)]) -> Actor:
     """The partner a TAXII request acts for, from its API token; 401 otherwise.
 
     The bearer scheme is declared (it is what the schema documents); the header is read
