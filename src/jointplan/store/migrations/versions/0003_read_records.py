@@ -7,8 +7,8 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-revision = "i9core"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
