@@ -12,12 +12,15 @@ from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..services.accounts import AccountError
-from . import auth, routes
+from . import auth, faults, routes
+from .idempotency import KeyReader
+from .shedding import LoadShedder, Shedding
 
 NOT_FOUND = {"detail": "not found"}
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
+    """The app for a hub; ``shedding`` bounds the requests in flight (default: from env)."""
     app = FastAPI(title="jointplan", version=__version__,
                   description="Joint contingency planning between partners who keep their "
                   "freedom of action. Every answer is cut to what the caller's partner may "
@@ -27,6 +30,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(auth.router)
     web.install(app)
+    faults.install(app)
+    app.add_middleware(KeyReader)
+    app.add_middleware(LoadShedder, shedding=shedding)  # outermost: sheds before any work
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:
@@ -57,8 +63,9 @@ def create_app(hub: Hub) -> FastAPI:
                              "problems": [p.as_json() for p in exc.problems]}, status_code=422)
 
     @app.exception_handler(RateLimited)
-    def _limited(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
+    def _limited(_: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from ..server import analysis, collab, plans
 from ..server.assemble import Source
 from .deps import CurrentActor, HubDep
+from .idempotency import IdempotentRoute
 from .schemas import (
     AcceptIn,
     DecisionIn,
@@ -23,7 +24,7 @@ from .schemas import (
     ThreadIn,
 )
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=IdempotentRoute)
 Json = dict[str, Any]
 
 

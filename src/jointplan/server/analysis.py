@@ -19,9 +19,15 @@ from ..store.tables import Notification
 from .hub import Hub, Invalid
 
 
-def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
-    """The `check --json` object for the actor's partner, from what is stored."""
-    hub.take_analysis_slot(actor.partner)
+def check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, Any]:
+    """The `check --json` object for the actor's partner, from what is stored.
+
+    ``slot_taken``: the caller already counted this analysis against the limits
+    (before a write it answers with the analysis, so the write is never refused
+    after it was stored).
+    """
+    if not slot_taken:
+        hub.take_analysis_slot(actor)
     with hub.db.write() as session:
         current = hub.current(session)
         ws = current.workspace
@@ -63,7 +69,7 @@ def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
         raise Invalid("samples", f"samples must be between 1 and {MAX_SAMPLES}")
     if seed < 0:
         raise Invalid("seed", "seed must be a whole number >= 0")
-    hub.take_analysis_slot(actor.partner)
+    hub.take_analysis_slot(actor)
     with hub.db.write() as session:
         ws = hub.current(session).workspace
         try:

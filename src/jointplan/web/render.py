@@ -249,8 +249,9 @@ class PageRoute(APIRoute):
                 response = error_page(request, 404)
             except Forbidden as exc:
                 response = error_page(request, 403, str(exc))
-            except RateLimited:
+            except RateLimited as exc:
                 response = error_page(request, 429)
+                response.headers["Retry-After"] = str(exc.retry_after)
             except HTTPException as exc:
                 if exc.status_code != 403:
                     raise
