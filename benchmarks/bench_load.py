@@ -19,8 +19,11 @@ starts `jointplan serve` on a free loopback port and:
    5 s; then how long until a read is answered 200 within 300 ms again.
 
 It prints, per class: requests sent, answered 2xx, 429, 503, other, the
-throughput of 2xx answers, and p50/p90/p99 latency of every answer, beside
-the baseline's. The generator runs on the same machine (it takes CPU too).
+throughput of 2xx answers, and p50/p90/p99 latency of every answer (from the
+moment it was due to start), beside the baseline's; `lag99` is how late the
+generator started its requests (p99: on a busy machine the generator, which
+runs here too, is late itself), and `cpu ms` the server processes' CPU time
+per request over the phase (less sensitive to what else runs).
 
 Loopback only; bounded in time (each phase) and count (rate x duration; the
 spike at most 50 requests a user). The PostgreSQL database given with
@@ -60,6 +63,8 @@ SPIKE_USERS = 200
 SPIKE_SECONDS = 5.0
 SPIKE_MAX_PER_USER = 50
 RECOVERY_LIMIT = 30.0
+CONNECTIONS = 200
+"""Connections the generator opens at most (the rest of the requests wait their turn)."""
 CLASSES = (("read", 0.80), ("write", 0.15), ("export/sim", 0.05))
 READS = (("check", 25), ("workspace", 15), ("plan", 30), ("versions", 5), ("threads", 15),
          ("notifications", 10))
@@ -119,8 +124,22 @@ def prepare(url: str, folder: Path) -> dict[str, list[str]]:
     return tokens
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server process and its worker processes (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for p in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @contextmanager
-def serving(url: str, workers: int, log: Path) -> Iterator[str]:
+def serving(url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     with log.open("ab") as err:
         proc = subprocess.Popen([sys.executable, "-c", "from jointplan.cli import main; main()",
@@ -141,7 +160,7 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start within 120 s")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -173,6 +192,8 @@ class Answer:
     """HTTP status, or 0 when no answer came (timeout, refused connection)."""
     seconds: float
     at: float
+    lag: float = 0.0
+    """Seconds the generator started it late (its own CPU share on a busy machine)."""
 
 
 @dataclass
@@ -214,39 +235,53 @@ def request(rng: random.Random, user: User, kind: str | None = None
 
 
 async def send(client: httpx.AsyncClient, user: User, spec: tuple[str, str, str, str, Any],
-               record: Record, t0: float) -> None:
+               record: Record, t0: float, *, due: float | None = None,
+               slots: asyncio.Semaphore | None = None) -> None:
+    """One request; its latency runs from ``due`` (when it was meant to start), if given.
+
+    Requests beyond the client's connections wait for ``slots`` in order (a
+    connection pool with thousands of queued requests costs the client more
+    CPU than the server); that wait counts in the latency, as it would for a
+    user.
+    """
     kind, name, method, path, body = spec
     headers = {"Authorization": f"Bearer {user.token}"}
     if method == "POST":
         headers["Idempotency-Key"] = uuid.uuid4().hex
-    start = time.perf_counter()
+    sent = time.perf_counter()
+    start = sent if due is None else due
     try:
-        response = await client.request(method, path, json=body, headers=headers)
+        if slots is not None:
+            async with slots:
+                response = await client.request(method, path, json=body, headers=headers)
+        else:
+            response = await client.request(method, path, json=body, headers=headers)
         status = response.status_code
     except httpx.HTTPError:
         status = 0
     end = time.perf_counter()
-    record.answers.append(Answer(kind, name, status, end - start, start - t0))
+    record.answers.append(Answer(kind, name, status, end - start, start - t0, sent - start))
 
 
 async def offered(base: str, users: list[User], rate: float, duration: float,
                   rng: random.Random, kind: str | None = None) -> Record:
     """Requests started on schedule at ``rate`` a second for ``duration`` (open loop)."""
     record = Record()
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    slots = asyncio.Semaphore(CONNECTIONS)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
-        start = loop.time()
         tasks = []
         for i in range(int(rate * duration)):
-            delay = start + i / rate - loop.time()
+            due = t0 + i / rate
+            delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             user = rng.choice(users)
             spec = (("baseline", "me", "GET", "/api/me", None) if kind == "baseline"
                     else request(rng, user))
-            tasks.append(asyncio.create_task(send(client, user, spec, record, t0)))
+            tasks.append(asyncio.create_task(send(client, user, spec, record, t0, due=due,
+                                                  slots=slots)))
         await asyncio.gather(*tasks)
     return record
 
@@ -306,7 +341,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def row(label: str, answers: list[Answer], seconds: float, base: list[Answer] | None) -> str:
+def row(label: str, answers: list[Answer], seconds: float, base: list[Answer] | None,
+        cpu: float | None = None) -> str:
     times = [a.seconds * 1000 for a in answers]
     ok = sum(1 for a in answers if 200 <= a.status < 300)
     c429 = sum(1 for a in answers if a.status == 429)
@@ -317,22 +353,27 @@ def row(label: str, answers: list[Answer], seconds: float, base: list[Answer] | 
     if base:
         b = [a.seconds * 1000 for a in base]
         ratio = f"{p50 / percentile(b, 50):7.1f} {p99 / percentile(b, 99):7.1f}"
+    lag = percentile([a.lag * 1000 for a in answers], 99)
+    cpu_text = f"{cpu * 1000 / max(1, len(answers)):7.1f}" if cpu is not None else " " * 7
     return (f"  {label:<13}{len(answers):>6}{ok:>6}{c429:>5}{c503:>5}{other:>6}"
-            f"{ok / seconds:>7.1f}{p50:>8.0f}{p90:>8.0f}{p99:>8.0f}  {ratio}")
+            f"{ok / seconds:>7.1f}{p50:>8.0f}{p90:>8.0f}{p99:>8.0f}{lag:>8.0f}{cpu_text}"
+            f"  {ratio}")
 
 
 HEADER = (f"  {'class':<13}{'sent':>6}{'2xx':>6}{'429':>5}{'503':>5}{'other':>6}"
-          f"{'2xx/s':>7}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}  x baseline p50 p99")
+          f"{'2xx/s':>7}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'lag99':>8}{'cpu ms':>7}"
+          "  x baseline p50 p99")
 
 
 def report(title: str, baseline: Record, mix: Record, duration: float,
-           base_seconds: float, spiked: Record, recovered: float | None) -> str:
+           base_seconds: float, spiked: Record, recovered: float | None,
+           cpu: tuple[float, float]) -> str:
     lines = [title, HEADER]
-    lines.append(row("baseline /me", baseline.answers, base_seconds, None))
+    lines.append(row("baseline /me", baseline.answers, base_seconds, None, cpu[0]))
     for kind, _ in CLASSES:
         lines.append(row(kind, [a for a in mix.answers if a.kind == kind], duration,
                          baseline.answers))
-    lines.append(row("all", mix.answers, duration, baseline.answers))
+    lines.append(row("all", mix.answers, duration, baseline.answers, cpu[1]))
     errors = sorted({(a.name, a.status) for a in mix.answers
                      if a.status == 0 or a.status >= 400})
     if errors:
@@ -344,7 +385,8 @@ def report(title: str, baseline: Record, mix: Record, duration: float,
         f"2xx {counts[200] + counts[201]}, 429 {counts[429]}, 503 {counts[503]}, "
         f"no answer {counts[0]}, other {len(s) - sum(counts.values())}; p50 "
         f"{percentile([a.seconds * 1000 for a in s], 50):.0f} ms, p99 "
-        f"{percentile([a.seconds * 1000 for a in s], 99):.0f} ms; "
+        f"{percentile([a.seconds * 1000 for a in s], 99):.0f} ms (of the 503s: p50 "
+        f"{percentile([a.seconds * 1000 for a in s if a.status == 503], 50):.0f} ms); "
         + (f"a read answered within 300 ms again {recovered:.1f} s after the spike"
            if recovered is not None else f"NOT recovered within {RECOVERY_LIMIT:.0f} s"))
     return "\n".join(lines)
@@ -354,19 +396,23 @@ def run_setup(name: str, url: str, workers: int, folder: Path, args: argparse.Na
               log: Path) -> str:
     tokens = prepare(url, folder)
     rng = random.Random(args.seed)
-    with serving(url, workers, log) as base:
+    with serving(url, workers, log) as (base, pid):
         users = discover(base, tokens)
         steady = [u for i, u in enumerate(users) if i % (SPIKE_USERS // USERS) == 0][:USERS]
         base_seconds = max(3.0, args.duration / 3)
         # Warm up: the first read builds the model.
         asyncio.run(offered(base, steady, 5, 2, rng))
+        c0 = server_cpu(pid)
         baseline = asyncio.run(offered(base, steady, args.rate, base_seconds, rng, "baseline"))
+        c1 = server_cpu(pid)
         mix = asyncio.run(offered(base, steady, args.rate, args.duration, rng))
+        c2 = server_cpu(pid)
         time.sleep(2)
         spiked, recovered = asyncio.run(spike(base, users, steady[0], rng))
     title = (f"{name}: {workers} process{'es' if workers > 1 else ''}, mix offered at "
              f"{args.rate:g} req/s for {args.duration:g} s, baseline for {base_seconds:g} s")
-    return report(title, baseline, mix, args.duration, base_seconds, spiked, recovered)
+    return report(title, baseline, mix, args.duration, base_seconds, spiked, recovered,
+                  (c1 - c0, c2 - c1))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,7 +116,9 @@ def upgrade(engine: Engine) -> None:
                 sqlite.execute(f"PRAGMA busy_timeout = {int(statement_timeout() * 1000)}")
 
 
-_WRITING: ContextVar[Session | None] = ContextVar("jointplan_writing", default=None)
+_WRITING: ContextVar[tuple[Database, Session] | None] = ContextVar("jointplan_writing",
+                                                                   default=None)
+"""The write transaction open on this thread of control, and its database."""
 
 
 class Database:
@@ -138,7 +140,7 @@ class Database:
         so that what wraps a use case — e.g. keeping the answer under an
         Idempotency-Key — commits with it, or not at all.
         """
-        joined = _WRITING.get()
+        joined = self._joined()
         if joined is not None:
             yield joined
             return
@@ -146,7 +148,7 @@ class Database:
             if self.is_postgres:
                 # Writes append to one audit chain; take turns so links never fork.
                 session.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_TURN})"))
-            token = _WRITING.set(session)
+            token = _WRITING.set((self, session))
             try:
                 yield session
             finally:
@@ -158,12 +160,16 @@ class Database:
 
         Inside a write it joins that write.
         """
-        joined = _WRITING.get()
+        joined = self._joined()
         if joined is not None:
             yield joined
             return
         with self.sessions.begin() as session:
             yield session
+
+    def _joined(self) -> Session | None:
+        open_write = _WRITING.get()
+        return open_write[1] if open_write is not None and open_write[0] is self else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

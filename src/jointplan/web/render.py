@@ -208,8 +208,9 @@ _ERRORS = {
     404: ("Not found", "There is nothing here that you may see. Check the address, or go "
           "back to the dashboard."),
     403: ("Not allowed", ""),
-    429: ("Too many analyses", "Each partner may run a limited number of analyses a minute, "
-          "because deconfliction can be probed. Wait a minute and reload the page."),
+    429: ("Too many analyses", "Each user, and each partner as a whole, may run a limited "
+          "number of analyses a minute, because deconfliction can be probed. Wait a minute "
+          "and reload the page."),
 }
 
 
