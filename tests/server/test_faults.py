@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 
 from jointplan.api.faults import RETRY_AFTER, UNAVAILABLE
 from tests.conftest import EXAMPLES
-from tests.server.conftest import Server, fresh_database, start_server
+from tests.server.conftest import PASSWORD, Server, fresh_database, start_server
 from tests.server.proxy import Proxy
 
 EXAMPLE = EXAMPLES / "northern-strait"
@@ -110,11 +110,30 @@ def _reuse(proxied: str, direct: str) -> Server:
     return Server(hub, client, tokens, {})
 
 
+def _signed_in(server: Server, partner: str):  # type: ignore[no-untyped-def]
+    """A client of the pages with a browser session of the partner's planner."""
+    import warnings
+
+    from fastapi.testclient import TestClient
+
+    from jointplan.api.deps import SESSION_COOKIE
+    from jointplan.services.accounts import sign_in
+
+    with server.hub.db.write() as session:  # type: ignore[attr-defined]
+        found = sign_in(session, username=f"{partner.lower()}-planner", password=PASSWORD)
+    assert found is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = TestClient(server.client.app, cookies={SESSION_COOKIE: found[1]})  # type: ignore[attr-defined]
+    return client
+
+
 def test_sqlite_held_locked_answers_writes_503_in_bounded_time_and_recovers(
         tmp_path, short_timeouts, caplog):
     url = fresh_database("sqlite", tmp_path)
     server = start_server(url, EXAMPLE)
     other = create_engine(url, connect_args={"isolation_level": None})
+    browser = _signed_in(server, "NOR")
     try:
         _assert_serving(server)
         with other.connect() as conn:
@@ -127,9 +146,16 @@ def test_sqlite_held_locked_answers_writes_503_in_bounded_time_and_recovers(
             assert response.json() == UNAVAILABLE
             lines = [r for r in caplog.records if r.name == "jointplan.server"]
             assert len(lines) == 1 and lines[0].exc_info is None
+            # A page answers in HTML: the dashboard's analysis is counted in a write.
+            page, took = _timed(lambda: browser.get("/"))
+            assert page.status_code == 503 and took < BOUND
+            assert page.headers["retry-after"] == str(RETRY_AFTER)
+            assert "Try again shortly" in page.text and "Traceback" not in page.text
             conn.exec_driver_sql("ROLLBACK")
+        assert browser.get("/").status_code == 200
         _assert_serving(server)
     finally:
         other.dispose()
+        browser.close()
         server.client.close()  # type: ignore[attr-defined]
         server.hub.db.engine.dispose()  # type: ignore[attr-defined]

@@ -11,8 +11,10 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from ..store.db import describe_fault, is_outage
 
 log = logging.getLogger("jointplan.server")
 
@@ -22,29 +24,18 @@ UNAVAILABLE = {"detail": "the database is unavailable or busy; nothing was store
                "request — try again shortly"}
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether an error means the database is unreachable, hung or too busy (not a bug)."""
-    if isinstance(exc, OperationalError | PoolTimeout):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def describe(exc: BaseException) -> str:
-    """One line naming the failure, never a traceback."""
-    orig = getattr(exc, "orig", None) or exc
-    first = (str(orig).strip().splitlines() or [""])[0]
-    return f"{type(orig).__name__}: {first}"[:300]
-
-
 def outage_response(request: Request, exc: BaseException) -> JSONResponse:
     log.warning("database unavailable (%s %s): %s", request.method, request.url.path,
-                describe(exc))
+                describe_fault(exc))
     return JSONResponse(UNAVAILABLE, status_code=503,
                         headers={"Retry-After": str(RETRY_AFTER)})
 
 
 def install(app: FastAPI) -> None:
-    """Answer database outages with 503; other database errors stay bugs (500)."""
+    """Answer database outages with 503; other database errors stay bugs (500).
+
+    The pages answer the same in HTML (web/render.py).
+    """
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)

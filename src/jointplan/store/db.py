@@ -12,6 +12,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..defaults import DEFAULT_DATABASE_URL as DEFAULT_URL
@@ -89,6 +91,20 @@ def make_engine(url: str | None = None) -> Engine:
                                        "keepalives": 1, "keepalives_idle": 5,
                                        "keepalives_interval": 2, "keepalives_count": 3,
                                        "tcp_user_timeout": timeout_ms})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable, hung or too busy (not a bug)."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def describe_fault(exc: BaseException) -> str:
+    """One line naming a database failure, never a traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first}"[:300]
 
 
 def upgrade(engine: Engine) -> None:
