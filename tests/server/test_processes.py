@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from jointplan.server.limits import WINDOW
+from jointplan.server.ratelimits import WINDOW
 from jointplan.store.db import database_url as full_url
 from tests.conftest import EXAMPLES
 from tests.server.conftest import fresh_database

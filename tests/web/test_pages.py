@@ -266,14 +266,14 @@ def test_htmx_sends_the_token_in_the_form_and_gets_the_new_bars(pages):
 
 
 def test_an_observation_over_the_analysis_limit_is_refused_before_it_is_stored(pages):
-    from jointplan.server.limits import Limits
+    from jointplan.server.ratelimits import RateLimits
     from jointplan.store.tables import ObservationRow
 
     def stored() -> int:
         with pages.hub.db.read() as session:
             return len(list(session.scalars(select(ObservationRow.id))))
 
-    pages.hub.limits = Limits(per_user=2, per_partner=100)
+    pages.hub.limits = RateLimits(per_user=2, per_partner=100)
     client = pages.client("NOR")
     page = client.get("/scenarios").text  # the first analysis of the minute
     form = {"csrf": csrf_of(page), "indicator": "registration-surge", "seen": "no"}

@@ -14,7 +14,7 @@ import os
 from fastapi import FastAPI
 
 from ..server.hub import Hub
-from ..server.limits import PARTNER_FACTOR, PER_USER
+from ..server.ratelimits import PARTNER_FACTOR, PER_USER
 from .app import create_app
 
 

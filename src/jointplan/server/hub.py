@@ -16,7 +16,7 @@ from ..sharing import Rules
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
 from .assemble import lapse_hidden_references, read_sources, stored_sources, without_dangling
-from .limits import Limits, RateLimited, take_slot
+from .ratelimits import RateLimited, RateLimits, take_slot
 
 __all__ = ["Current", "Forbidden", "Hub", "Invalid", "NotFound", "RateLimited", "Version"]
 
@@ -81,7 +81,7 @@ class Hub:
         self.db = Database(database_url)
         if migrate:
             upgrade(self.db.engine)
-        self.limits = Limits.of(analyses_per_minute, analyses_per_partner_minute)
+        self.limits = RateLimits.of(analyses_per_minute, analyses_per_partner_minute)
         self._lock = threading.Lock()
         self._current: Current | None = None
 
@@ -133,7 +133,7 @@ class Hub:
     def take_analysis_slot(self, actor: Any) -> None:
         """Analyses per user and per partner a minute are limited: deconfliction can be probed.
 
-        Counted in the database (see limits.py), so every process shares one count.
+        Counted in the database (see ratelimits.py), so every process shares one count.
         """
         take_slot(self.db, self.limits, user_id=actor.user_id, partner=actor.partner)
 

@@ -38,17 +38,17 @@ class RateLimited(Exception):
 
 
 @dataclass(frozen=True)
-class Limits:
+class RateLimits:
     per_user: int = PER_USER
     per_partner: int = PER_USER * PARTNER_FACTOR
 
     @classmethod
-    def of(cls, per_user: int, per_partner: int | None = None) -> Limits:
+    def of(cls, per_user: int, per_partner: int | None = None) -> RateLimits:
         return cls(per_user, per_partner if per_partner is not None
                    else per_user * PARTNER_FACTOR)
 
 
-def take_slot(db: Database, limits: Limits, *, user_id: str, partner: str,
+def take_slot(db: Database, limits: RateLimits, *, user_id: str, partner: str,
               clock: float | None = None) -> None:
     """Count one analysis for the user and its partner, or raise RateLimited (counting none)."""
     now = time.time() if clock is None else clock

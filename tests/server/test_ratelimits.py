@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jointplan.server.hub import Hub
-from jointplan.server.limits import WINDOW, Limits, RateLimited, take_slot
+from jointplan.server.ratelimits import WINDOW, RateLimited, RateLimits, take_slot
 from tests.conftest import EXAMPLES
 from tests.server.conftest import start_server
 
@@ -22,12 +22,12 @@ def hubs(database_url):
         hub.db.engine.dispose()
 
 
-def _take(hub: Hub, limits: Limits, user: str, partner: str, at: float = T0) -> None:
+def _take(hub: Hub, limits: RateLimits, user: str, partner: str, at: float = T0) -> None:
     take_slot(hub.db, limits, user_id=user, partner=partner, clock=at)
 
 
 def test_a_user_may_run_its_limit_and_no_more_however_many_processes(hubs):
-    limits = Limits(per_user=4, per_partner=100)
+    limits = RateLimits(per_user=4, per_partner=100)
     for i in range(4):
         _take(hubs[i % 2], limits, "u1", "NOR")
     with pytest.raises(RateLimited) as refused:
@@ -38,7 +38,7 @@ def test_a_user_may_run_its_limit_and_no_more_however_many_processes(hubs):
 
 
 def test_one_users_limit_leaves_the_others_of_its_partner_untouched(hubs):
-    limits = Limits(per_user=2, per_partner=100)
+    limits = RateLimits(per_user=2, per_partner=100)
     for _ in range(2):
         _take(hubs[0], limits, "u1", "NOR")
     with pytest.raises(RateLimited):
@@ -48,7 +48,7 @@ def test_one_users_limit_leaves_the_others_of_its_partner_untouched(hubs):
 
 
 def test_a_partner_as_a_whole_is_limited_and_refusals_are_not_counted(hubs):
-    limits = Limits(per_user=3, per_partner=5)
+    limits = RateLimits(per_user=3, per_partner=5)
     for user in ("a", "a", "a", "b", "b"):
         _take(hubs[0], limits, user, "SOU")
     with pytest.raises(RateLimited, match="per partner"):
@@ -68,7 +68,7 @@ def test_a_new_window_starts_afresh_and_old_counts_are_dropped(hubs):
 
     from jointplan.store.tables import RateCounter
 
-    limits = Limits(per_user=1, per_partner=10)
+    limits = RateLimits(per_user=1, per_partner=10)
     _take(hubs[0], limits, "u1", "RRA", T0)
     with pytest.raises(RateLimited):
         _take(hubs[0], limits, "u1", "RRA", T0 + WINDOW - 1)
