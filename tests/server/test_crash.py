@@ -1,27 +1,26 @@
 """Crash safety, on SQLite and PostgreSQL: SIGKILL in the middle of concurrent writes.
 
-`jointplan serve` runs as a real process. Writers post observations, import
-changed plans and open threads at the same time; every write the server
-acknowledged (2xx) is recorded with its id. The server is killed with
-SIGKILL mid-stream and started again: every acknowledged write must be
-there, every stored change must be whole (its rows and its audit entry, or
-neither), every stored plan version must load, the audit chain must verify,
-and the server must serve again.
+`jointplan serve` runs as a real process. Four writers post observations,
+import changed plans and open threads at the same time, each write with an
+Idempotency-Key, and every third write sent twice (a client's retry); every
+write the server acknowledged (2xx) is recorded with its id. The server is
+killed with SIGKILL mid-stream and started again: every acknowledged write
+must be there, every stored change must be whole (its rows and its audit
+entry, or neither), every stored plan version must load, the audit chain
+must verify, and the server must serve again. Each writer then retries the
+write the kill left unanswered, with its key: afterwards every write sent
+is stored exactly once — nothing lost, nothing doubled.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,70 +31,15 @@ from typer.testing import CliRunner
 from jointplan.cli import app
 from jointplan.server.assemble import read_sources, stored_sources, without_dangling
 from jointplan.server.hub import Hub
-from jointplan.server.plans import import_folder
-from jointplan.services.accounts import add_user, create_token
 from jointplan.store.tables import AuditEntry, ObservationRow, PlanVersion, Thread
 from tests.conftest import EXAMPLES
-from tests.server.conftest import PASSWORD
+from tests.server.serving import prepare, serving
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 EXAMPLE = EXAMPLES / "northern-strait"
 ACKNOWLEDGED_BEFORE_KILL = 4  # acknowledged writes of each kind before the kill
 WRITE_SECONDS = 6.0  # at most; the kill comes as soon as every kind has enough
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(database_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`jointplan serve` in its own process; stopped (if still alive) on the way out."""
-    port = _free_port()
-    with log.open("ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from jointplan.cli import main; main()", "serve",
-             "--database-url", database_url, "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=err)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"the server exited: {log.read_text()}"
-            try:
-                if httpx.get(f"{base}/api/me", timeout=2).status_code == 401:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"the server did not start: {log.read_text()}"
-            time.sleep(0.1)
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        proc.wait(timeout=30)
-
-
-def _prepare(database_url: str) -> dict[str, str]:
-    """The example imported, one planner per partner; their API tokens."""
-    hub = Hub(database_url)
-    import_folder(hub, EXAMPLE)
-    tokens = {}
-    with hub.db.write() as session:
-        for code in ("NOR", "SOU", "RRA"):
-            name = f"{code.lower()}-planner"
-            add_user(session, username=name, partner=code, role="planner", password=PASSWORD,
-                     partners=("NOR", "SOU", "RRA"))
-            tokens[code] = create_token(session, username=name, name="crash")[1]
-    hub.db.engine.dispose()
-    return tokens
 
 
 def _sou_port(n: int) -> str:
@@ -117,17 +61,26 @@ class Acknowledged:
         with self.lock:
             return all(len(v) >= ACKNOWLEDGED_BEFORE_KILL for v in self.ids.values())
 
+    def add(self, kind: str, value: Any) -> None:
+        with self.lock:
+            self.ids[kind] += value if isinstance(value, list) else [value]
+
 
 Write = Callable[[int], tuple[str, str, dict[str, Any]]]
 
 
+def _at(n: int) -> str:
+    """A time that marks the n-th observation, so that a doubled one would show."""
+    return f"2026-03-{1 + n // 86400:02d}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z"
+
+
 def _writers() -> list[tuple[str, str, Write]]:
-    """(partner, kind, n -> (path, id key, body)) for each writer thread."""
+    """(partner, kind, n -> (path, id key, body)) for each of the four writer threads."""
     return [
         ("NOR", "observation", lambda n: ("/api/observations", "id", {
-            "indicator": "registration-surge", "seen": n % 2 == 0})),
+            "indicator": "registration-surge", "seen": n % 2 == 0, "at": _at(n)})),
         ("SOU", "observation", lambda n: ("/api/observations", "id", {
-            "indicator": "war-risk-premium", "seen": n % 3 == 0})),
+            "indicator": "war-risk-premium", "seen": n % 3 == 0, "at": _at(n)})),
         ("SOU", "version", lambda n: ("/api/import", "versions", {
             "files": {"sou-port.yaml": _sou_port(n)}, "reason": f"revision {n}"})),
         ("RRA", "thread", lambda n: ("/api/threads", "id", {
@@ -136,36 +89,72 @@ def _writers() -> list[tuple[str, str, Write]]:
     ]
 
 
-def _write_until_refused(base: str, token: str, kind: str, write: Write, done: Acknowledged,
-                         stop: threading.Event) -> None:
-    with httpx.Client(base_url=base, timeout=30,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            path, key, body = write(n)
-            try:
-                response = client.post(path, json=body)
-            except httpx.TransportError:
-                return  # the server is gone: this write was not acknowledged
-            if response.is_success:
-                value = response.json()[key]
-                with done.lock:
-                    done.ids[kind] += value if isinstance(value, list) else [value]
-            else:
-                with done.lock:
-                    done.unexpected.append(f"{path}: {response.status_code} {response.text}")
+@dataclass
+class Writer:
+    """One writer thread: every write carries an Idempotency-Key; every third is sent twice."""
+
+    base: str
+    token: str
+    name: str
+    kind: str
+    write: Write
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    """Bodies of every write sent (answered or not)."""
+    unanswered: tuple[str, str, str, dict[str, Any]] | None = None
+    """(key, path, id key, body) of the write the kill left without an answer."""
+
+    def client(self, base: str | None = None) -> httpx.Client:
+        return httpx.Client(base_url=base or self.base, timeout=30,
+                            headers={"Authorization": f"Bearer {self.token}"})
+
+    def run(self, done: Acknowledged, stop: threading.Event) -> None:
+        with self.client() as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                path, id_key, body = self.write(n)
+                key = f"{self.name}-{n}"
+                self.sent.append(body)
+                for attempt in range(2 if n % 3 == 0 else 1):
+                    try:
+                        response = client.post(path, json=body,
+                                               headers={"Idempotency-Key": key})
+                    except httpx.TransportError:
+                        # The server is gone: this write was not acknowledged.
+                        self.unanswered = (key, path, id_key, body)
+                        return
+                    if not response.is_success:
+                        with done.lock:
+                            done.unexpected.append(f"{path}: {response.status_code} "
+                                                   f"{response.text}")
+                        break
+                    if attempt == 1 and response.headers.get("idempotency-replayed") != "true":
+                        with done.lock:
+                            done.unexpected.append(f"{path}: a retry was not replayed")
+                    done.add(self.kind, response.json()[id_key])
+
+    def retry(self, base: str, done: Acknowledged) -> None:
+        """After the restart, send the unanswered write again with its key."""
+        if self.unanswered is None:
+            return
+        key, path, id_key, body = self.unanswered
+        with self.client(base) as client:
+            response = client.post(path, json=body, headers={"Idempotency-Key": key})
+        assert response.is_success, response.text
+        done.add(self.kind, response.json()[id_key])
 
 
-def test_sigkill_during_concurrent_writes_loses_no_acknowledged_write(database_url, tmp_path):
-    tokens = _prepare(database_url)
+def test_sigkill_during_concurrent_writes_loses_no_acknowledged_write_and_doubles_none(
+        database_url, tmp_path):
+    tokens = prepare(database_url, EXAMPLE)
     log = tmp_path / "server.log"
     done, stop = Acknowledged(), threading.Event()
 
     with serving(database_url, log) as (proc, base):
-        threads = [threading.Thread(target=_write_until_refused, daemon=True,
-                                    args=(base, tokens[partner], kind, write, done, stop))
+        writers = [Writer(base, tokens[partner], f"{partner}-{kind}", kind, write)
                    for partner, kind, write in _writers()]
+        threads = [threading.Thread(target=w.run, daemon=True, args=(done, stop))
+                   for w in writers]
         for t in threads:
             t.start()
         deadline = time.monotonic() + WRITE_SECONDS
@@ -185,7 +174,40 @@ def test_sigkill_during_concurrent_writes_loses_no_acknowledged_write(database_u
     assert result.exit_code == 0, result.output
 
     with serving(database_url, log) as (_, base):
+        for w in writers:  # a client retries what was left unanswered, with the same key
+            w.retry(base, done)
         _assert_served_again(base, tokens, done)
+    _assert_every_change_is_whole(database_url, done)
+    _assert_nothing_doubled(database_url, writers)
+
+
+def _assert_nothing_doubled(database_url: str, writers: list[Writer]) -> None:
+    """Each write sent, however often, is stored at most once; retried ones exactly once."""
+    hub = Hub(database_url, migrate=False)
+    try:
+        with hub.db.read() as session:
+            stored = {
+                "observation": Counter((o.doc["indicator"], o.doc["at"]) for o in
+                                       session.scalars(select(ObservationRow))
+                                       if o.author != "operator"),
+                "version": Counter(v.reason for v in session.scalars(
+                    select(PlanVersion).where(PlanVersion.author != "operator"))),
+                "thread": Counter(t.title for t in session.scalars(select(Thread))),
+            }
+    finally:
+        hub.db.engine.dispose()
+
+    def mark(kind: str, body: dict[str, Any]) -> Any:
+        return {"observation": lambda: (body.get("indicator"), body.get("at")),
+                "version": lambda: body.get("reason"), "thread": lambda: body.get("title")}[kind]()
+
+    for w in writers:
+        counts = stored[w.kind]
+        for body in w.sent:
+            assert counts[mark(w.kind, body)] <= 1, f"{w.name}: {mark(w.kind, body)} doubled"
+        # Every write but the one cut short was answered; the retried one is now stored too.
+        for body in w.sent:
+            assert counts[mark(w.kind, body)] == 1, f"{w.name}: {mark(w.kind, body)} missing"
 
 
 def _assert_every_change_is_whole(database_url: str, done: Acknowledged) -> None:

@@ -265,6 +265,28 @@ def test_htmx_sends_the_token_in_the_form_and_gets_the_new_bars(pages):
     assert float(after) < float(before)
 
 
+def test_an_observation_over_the_analysis_limit_is_refused_before_it_is_stored(pages):
+    from jointplan.server.ratelimits import RateLimits
+    from jointplan.store.tables import ObservationRow
+
+    def stored() -> int:
+        with pages.hub.db.read() as session:
+            return len(list(session.scalars(select(ObservationRow.id))))
+
+    pages.hub.limits = RateLimits(per_user=2, per_partner=100)
+    client = pages.client("NOR")
+    page = client.get("/scenarios").text  # the first analysis of the minute
+    form = {"csrf": csrf_of(page), "indicator": "registration-surge", "seen": "no"}
+    before = stored()
+    answered = client.post("/scenarios/observations", headers={"HX-Request": "true"},
+                           data=form)
+    assert answered.status_code == 200 and stored() == before + 1  # the second: stored
+    refused = client.post("/scenarios/observations", headers={"HX-Request": "true"},
+                          data=form)
+    assert refused.status_code == 429 and "retry-after" in refused.headers
+    assert stored() == before + 1  # refused before anything was stored, not after
+
+
 # -- editing by form and by file --------------------------------------------------------
 
 

@@ -14,13 +14,16 @@ from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, exports, routes, taxii
+from . import auth, exports, faults, routes, taxii
+from .idempotency import KeyReader
 from .limits import RequestSizeLimit
+from .shedding import LoadShedder, Shedding
 
 NOT_FOUND = {"detail": "not found"}
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
+    """The app for a hub; ``shedding`` bounds the requests in flight (default: from env)."""
     app = FastAPI(title="jointplan", version=__version__,
                   description="Joint contingency planning between partners who keep their "
                   "freedom of action. Every answer is cut to what the caller's partner may "
@@ -33,6 +36,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(taxii.router)
     web.install(app)
+    faults.install(app)
+    app.add_middleware(KeyReader)
+    app.add_middleware(LoadShedder, shedding=shedding)  # outermost: sheds before any work
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:
@@ -71,8 +77,9 @@ def create_app(hub: Hub) -> FastAPI:
                              "problems": [p.as_json() for p in exc.problems]}, status_code=422)
 
     @app.exception_handler(RateLimited)
-    def _limited(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
+    def _limited(_: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,13 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
-from fastapi.routing import APIRoute
 
 from ..server import analysis, collab, people, plans
 from ..server.assemble import Source
 from ..server.concurrency import parse_if_match
 from ..server.hub import Invalid
 from .deps import CurrentActor, HubDep
+from .idempotency import IdempotentRoute
 from .reports import CheckOut, PlanView, SimulationOut, WorkspaceView
 from .responses import (
     AcknowledgementOut,
@@ -49,8 +49,9 @@ from .schemas import (
 )
 
 
-class ContractRoute(APIRoute):
-    """A route that leaves out of its answer the keys its handler left out."""
+class ContractRoute(IdempotentRoute):
+    """A route that leaves out of its answer the keys its handler left out, and
+    replays a write's answer for a retried ``Idempotency-Key``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["response_model_exclude_unset"] = True

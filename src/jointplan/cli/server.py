@@ -50,13 +50,41 @@ def _hub(url: str | None):  # type: ignore[no-untyped-def]
 
 def serve(database_url: DatabaseUrl = None,
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
-    """Run the server (migrations are applied on start)."""
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          workers: Annotated[int, typer.Option(
+              min=1, help="Server processes behind the one address; they share "
+              "nothing but the database (meant for PostgreSQL).")] = 1,
+          analyses_per_user: Annotated[int, typer.Option(
+              min=1, envvar="JOINTPLAN_ANALYSES_PER_USER",
+              help="Analyses and simulations one user may run a minute.")] = 60,
+          analyses_per_partner: Annotated[int | None, typer.Option(
+              min=1, envvar="JOINTPLAN_ANALYSES_PER_PARTNER",
+              help="Analyses and simulations all users of one partner may run a minute "
+              "(default: ten users' worth).")] = None) -> None:
+    """Run the server (migrations are applied on start, once, under a lock)."""
+    import os
+
     import uvicorn
 
-    from ..api import create_app
+    from ..server.hub import Hub
 
-    uvicorn.run(create_app(_hub(database_url)), host=host, port=port, log_level="warning")
+    url = database_url
+    if workers == 1:
+        from ..api import create_app
+
+        hub = Hub(url, analyses_per_minute=analyses_per_user,
+                  analyses_per_partner_minute=analyses_per_partner)
+        weakref.finalize(hub, hub.db.engine.dispose)
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+        return
+    _hub(url).db.engine.dispose()  # migrate once, before the processes start
+    os.environ["JOINTPLAN_ANALYSES_PER_USER"] = str(analyses_per_user)
+    if analyses_per_partner is not None:
+        os.environ["JOINTPLAN_ANALYSES_PER_PARTNER"] = str(analyses_per_partner)
+    if url:
+        os.environ["JOINTPLAN_DATABASE_URL"] = url
+    uvicorn.run("jointplan.api.worker:app", factory=True, workers=workers, host=host,
+                port=port, log_level="warning")
 
 
 @db_app.command("upgrade")

@@ -24,9 +24,15 @@ from ..store.tables import AnalysisRecord, ConflictNotice, Notification
 from .hub import Current, Hub, Invalid
 
 
-def check_for(hub: Hub, actor: Actor) -> dict[str, Any]:
-    """The `check --json` object for the actor's partner, from what is stored."""
-    hub.take_analysis_slot(actor.partner)
+def check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, Any]:
+    """The `check --json` object for the actor's partner, from what is stored.
+
+    ``slot_taken``: the caller already counted this analysis against the limits
+    (before a write it answers with the analysis, so the write is never refused
+    after it was stored).
+    """
+    if not slot_taken:
+        hub.take_analysis_slot(actor)
     with hub.db.read() as session:
         current = hub.current(session)
     report = check_analysed(current.analysis(), current.rules, actor.partner)
@@ -119,7 +125,7 @@ def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
         raise Invalid("samples", f"samples must be between 1 and {MAX_SAMPLES}")
     if seed < 0:
         raise Invalid("seed", "seed must be a whole number >= 0")
-    hub.take_analysis_slot(actor.partner)
+    hub.take_analysis_slot(actor)
     with hub.db.read() as session:
         ws = hub.current(session).workspace
     try:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +27,9 @@ from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
 from .assemble import Pieces, read_sources, stored_sources
 from .lapsing import stored_breaks, stored_model
+from .ratelimits import RateLimited, RateLimits, take_slot
+
+__all__ = ["Current", "Forbidden", "Hub", "Invalid", "NotFound", "RateLimited", "Version"]
 
 PLAN_CHANGES = ("workspace.import", "plan.version")
 OBSERVATION_CHANGES = ("observations.import", "observation.post")
@@ -55,10 +57,6 @@ class Invalid(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-class RateLimited(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -161,15 +159,14 @@ class Hub:
     """One workspace server: storage, the model of what is stored, and limits."""
 
     def __init__(self, database_url: str | None = None, *, analyses_per_minute: int = 60,
-                 migrate: bool = True) -> None:
+                 analyses_per_partner_minute: int | None = None, migrate: bool = True) -> None:
         self.db = Database(database_url)
         if migrate:
             upgrade(self.db.engine)
-        self.analyses_per_minute = analyses_per_minute
+        self.limits = RateLimits.of(analyses_per_minute, analyses_per_partner_minute)
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._current: Current | None = None
-        self._requests: dict[str, deque[float]] = {}
         self.pieces = Pieces()
         """Stored documents already read, by name and content (each is read once)."""
         self.builds = 0
@@ -264,17 +261,12 @@ class Hub:
 
     # -- limits -----------------------------------------------------------------
 
-    def take_analysis_slot(self, partner: str) -> None:
-        """Analyses per partner per minute are limited: deconfliction can be probed."""
-        now = time.monotonic()
-        with self._lock:
-            window = self._requests.setdefault(partner, deque())
-            while window and now - window[0] > 60:
-                window.popleft()
-            if len(window) >= self.analyses_per_minute:
-                raise RateLimited(f"at most {self.analyses_per_minute} analyses a minute "
-                                  "per partner")
-            window.append(now)
+    def take_analysis_slot(self, actor: Any) -> None:
+        """Analyses per user and per partner a minute are limited: deconfliction can be probed.
+
+        Counted in the database (see ratelimits.py), so every process shares one count.
+        """
+        take_slot(self.db, self.limits, user_id=actor.user_id, partner=actor.partner)
 
 
 def canonical(doc: Any) -> Any:

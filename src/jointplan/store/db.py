@@ -5,18 +5,46 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..defaults import DEFAULT_DATABASE_URL as DEFAULT_URL
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "jointplan_read_only"
+WRITE_TURN = 7242
+"""The PostgreSQL advisory lock writes take turns on (they append to one audit chain)."""
+MIGRATION_TURN = 7243
+"""The PostgreSQL advisory lock under which one process at a time migrates."""
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: give a number of seconds, e.g. {default:g}") from None
+
+
+def connect_timeout() -> float:
+    """Seconds to wait for a PostgreSQL connection ($JOINTPLAN_DB_CONNECT_TIMEOUT, default 3)."""
+    return _seconds("JOINTPLAN_DB_CONNECT_TIMEOUT", 3)
+
+
+def statement_timeout() -> float:
+    """Seconds one statement, or a wait for a lock, may take ($JOINTPLAN_DB_STATEMENT_TIMEOUT).
+
+    PostgreSQL's `statement_timeout` and SQLite's busy timeout; default 10.
+    """
+    return _seconds("JOINTPLAN_DB_STATEMENT_TIMEOUT", 10)
 
 
 def database_url(url: str | None = None) -> str:
@@ -30,7 +58,8 @@ def database_url(url: str | None = None) -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": statement_timeout(),
+                                                  "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi: Any, _record: Any) -> None:
@@ -52,16 +81,60 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database that is down or hung answers within bounded time: the connection
+    # attempt, each statement (and the wait for the write turn) and the wait for a
+    # pooled connection all time out, and the server answers 503 (see api/faults.py).
+    timeout_ms = int(statement_timeout() * 1000)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=statement_timeout(),
+                         connect_args={"connect_timeout": max(1, round(connect_timeout())),
+                                       "options": f"-c statement_timeout={timeout_ms}",
+                                       "keepalives": 1, "keepalives_idle": 5,
+                                       "keepalives_interval": 2, "keepalives_count": 3,
+                                       "tcp_user_timeout": timeout_ms})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable, hung or too busy (not a bug)."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def describe_fault(exc: BaseException) -> str:
+    """One line naming a database failure, never a traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first}"[:300]
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every Alembic migration (`jointplan db upgrade`; also run on start)."""
+    """Apply every Alembic migration (`jointplan db upgrade`; also run on start).
+
+    However many processes start together, one migrates and the others wait,
+    then find nothing left to do: on PostgreSQL under an advisory lock held by
+    the migrating transaction, on SQLite under the write lock (`BEGIN IMMEDIATE`).
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        sqlite = conn.connection.dbapi_connection if engine.dialect.name == "sqlite" else None
+        if sqlite is not None:
+            sqlite.execute("PRAGMA busy_timeout = 120000")  # another process may be migrating
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SET LOCAL statement_timeout = '120s'"))
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_TURN})"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite is not None:
+                sqlite.execute(f"PRAGMA busy_timeout = {int(statement_timeout() * 1000)}")
+
+
+_WRITING: ContextVar[tuple[Database, Session] | None] = ContextVar("jointplan_writing",
+                                                                   default=None)
+"""The write transaction open on this thread of control, and its database."""
 
 
 class Database:
@@ -77,12 +150,42 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One serialised write transaction: all of it commits, or none of it."""
+        """One serialised write transaction: all of it commits, or none of it.
+
+        A write opened inside another (on the same thread of control) joins it,
+        so that what wraps a use case — e.g. keeping the answer under an
+        Idempotency-Key — commits with it, or not at all.
+        """
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         with self.sessions.begin() as session:
             if self.is_postgres:
                 # Writes append to one audit chain; take turns so links never fork.
-                session.execute(text("SELECT pg_advisory_xact_lock(7242)"))
+                session.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_TURN})"))
+            token = _WRITING.set((self, session))
+            try:
+                yield session
+            finally:
+                _WRITING.reset(token)
+
+    @contextmanager
+    def tally(self) -> Iterator[Session]:
+        """A short write outside the audit chain (counters): no turn to wait for on PostgreSQL.
+
+        Inside a write it joins that write.
+        """
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
+        with self.sessions.begin() as session:
             yield session
+
+    def _joined(self) -> Session | None:
+        open_write = _WRITING.get()
+        return open_write[1] if open_write is not None and open_write[0] is self else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -234,3 +234,29 @@ class ConflictNotice(Base):
     digest: Mapped[str] = mapped_column(String(64))
     """Of the conflict as cut for the viewer."""
     created: Mapped[datetime] = mapped_column(default=now)
+
+
+class RateCounter(Base):
+    """Requests counted per window (e.g. analyses per user per minute), shared by processes."""
+
+    __tablename__ = "rate_counters"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """What is counted and for whom, e.g. ``user`` or ``partner``."""
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """The window's number: seconds since the epoch // window length."""
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotentResponse(Base):
+    """A write's answer, kept under the client's ``Idempotency-Key`` to replay on retry."""
+
+    __tablename__ = "idempotent_responses"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the route and its arguments: the same key for another request is refused."""
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(default=now, index=True)

@@ -142,8 +142,8 @@ def _when(at: str) -> datetime:
     return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
-def _scenario_context(hub: Any, actor: Any) -> dict[str, Any]:
-    report = analysis.check_for(hub, actor)
+def _scenario_context(hub: Any, actor: Any, *, slot_taken: bool = False) -> dict[str, Any]:
+    report = analysis.check_for(hub, actor, slot_taken=slot_taken)
     with hub.db.read() as session:
         view = plans.workspace_view(hub, session, actor)
     latest: dict[str, dict[str, Any]] = {}
@@ -185,6 +185,10 @@ def observe(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> R
         if body["share"] is None:
             del body["share"]
     if not error:
+        if htmx:
+            # The answer carries a fresh analysis: count it before storing, so that a
+            # stored observation is never answered "too many analyses" (and retried).
+            hub.take_analysis_slot(actor)
         try:
             plans.post_observation(hub, actor, body)
         except Invalid as exc:
@@ -196,7 +200,7 @@ def observe(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> R
             return response
         return fragment(request, "_likelihoods.html", actor, oob=True, error=False,
                         message="Observation recorded; the likelihoods are updated.",
-                        **_scenario_context(hub, actor))
+                        **_scenario_context(hub, actor, slot_taken=True))
     if error:
         return page(request, "scenarios.html", actor, section="scenarios", status=422,
                     errors=[error], status_text="", form_values=values,

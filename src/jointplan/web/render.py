@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..caller import HubDep, current_actor
 from ..model import TimecodeError, format_time, parse_duration
 from ..server.hub import Forbidden, NotFound, RateLimited
 from ..services.accounts import Actor
+from ..store.db import describe_fault, is_outage
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -208,9 +210,17 @@ _ERRORS = {
     404: ("Not found", "There is nothing here that you may see. Check the address, or go "
           "back to the dashboard."),
     403: ("Not allowed", ""),
-    429: ("Too many analyses", "Each partner may run a limited number of analyses a minute, "
-          "because deconfliction can be probed. Wait a minute and reload the page."),
+    503: ("Try again shortly", "The database is unavailable or busy; nothing was stored by "
+          "this request. Wait a few seconds and try again."),
+    429: ("Too many analyses", "Each user, and each partner as a whole, may run a limited "
+          "number of analyses a minute, because deconfliction can be probed. Wait a minute "
+          "and reload the page."),
 }
+
+
+log = logging.getLogger("jointplan.server")
+OUTAGE_RETRY_AFTER = 5
+"""Seconds a browser is asked to wait after the database failed a page (as the API's 503)."""
 
 
 def error_page(request: Request, status: int, message: str = "") -> HTMLResponse:
@@ -249,14 +259,21 @@ class PageRoute(APIRoute):
                 response = error_page(request, 404)
             except Forbidden as exc:
                 response = error_page(request, 403, str(exc))
-            except RateLimited:
+            except RateLimited as exc:
                 response = error_page(request, 429)
-            except HTTPException as exc:
-                if exc.status_code != 403:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            except Exception as exc:
+                if isinstance(exc, HTTPException) and exc.status_code == 403:
+                    response = error_page(request, 403, "This form has expired or did not "
+                                          "come from this site (its CSRF token is missing or "
+                                          "wrong). Go back, reload the page and try again.")
+                elif is_outage(exc):  # the API answers these in JSON (api/faults.py)
+                    log.warning("database unavailable (%s %s): %s", request.method,
+                                request.url.path, describe_fault(exc))
+                    response = error_page(request, 503)
+                    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+                else:
                     raise
-                response = error_page(request, 403, "This form has expired or did not come "
-                                      "from this site (its CSRF token is missing or wrong). "
-                                      "Go back, reload the page and try again.")
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response

@@ -1,6 +1,6 @@
 """people: disabled users, failed sign-ins counted per username
 
-Revision ID: i9api
+Revision ID: 0002
 Revises: 0001
 """
 

@@ -1,7 +1,7 @@
 """analysis records once per result, conflict notices once per conflict, audit heads by action
 
-Revision ID: i9core
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa

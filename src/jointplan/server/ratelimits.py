@@ -1,0 +1,78 @@
+"""Analyses per user and per partner, counted in the database so every process shares them.
+
+Deconfliction can be probed (book a resource over the whole horizon to map
+hidden use), so a user, and a partner as a whole, may run only so many
+analyses and simulations a minute. The counts live in the database, one row
+per (who, minute), so that N processes allow the limit once, not N times,
+and a restart resets nothing. A refused request is not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..store.db import Database
+from ..store.tables import RateCounter
+
+WINDOW = 60
+"""Seconds in one counting window."""
+PER_USER = 60
+"""Analyses and simulations one user may run a window (the default)."""
+PARTNER_FACTOR = 10
+"""A partner as a whole may run this many users' worth (the default)."""
+
+
+class RateLimited(Exception):
+    """Too many requests; ``retry_after`` is the whole seconds until the window turns."""
+
+    def __init__(self, message: str, retry_after: int = WINDOW) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_user: int = PER_USER
+    per_partner: int = PER_USER * PARTNER_FACTOR
+
+    @classmethod
+    def of(cls, per_user: int, per_partner: int | None = None) -> RateLimits:
+        return cls(per_user, per_partner if per_partner is not None
+                   else per_user * PARTNER_FACTOR)
+
+
+def take_slot(db: Database, limits: RateLimits, *, user_id: str, partner: str,
+              clock: float | None = None) -> None:
+    """Count one analysis for the user and its partner, or raise RateLimited (counting none)."""
+    now = time.time() if clock is None else clock
+    period = int(now // WINDOW)
+    retry_after = max(1, math.ceil((period + 1) * WINDOW - now))
+    with db.tally() as session:
+        for scope, key, limit, whom in (
+                ("user", user_id, limits.per_user, "user"),
+                ("partner", partner, limits.per_partner, f"partner ({partner})")):
+            if _bump(session, scope, key, period) > limit:
+                # Raising rolls the whole count back: a refused request is not counted.
+                raise RateLimited(f"at most {limit} analyses a minute per {whom}; try again "
+                                  f"in {retry_after} s", retry_after)
+
+
+def _bump(session: Session, scope: str, key: str, period: int) -> int:
+    """Add one to a counter and return it; the first count of a window drops older ones."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(RateCounter).values(scope=scope, key=key, period=period, count=1)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[RateCounter.scope, RateCounter.key, RateCounter.period],
+        set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
+    count = int(session.execute(upsert).scalar_one())
+    if count == 1:
+        session.execute(delete(RateCounter).where(
+            RateCounter.scope == scope, RateCounter.key == key, RateCounter.period < period))
+    return count
