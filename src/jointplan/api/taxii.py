@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ConfigDict
 
 from ..caller import bearer
 from ..server import taxii
@@ -26,6 +27,51 @@ router = APIRouter(prefix=PREFIX, tags=["taxii"])
 
 class TaxiiResponse(JSONResponse):
     media_type = taxii.MEDIA
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Discovery(_Closed):
+    """TAXII 2.1 discovery resource."""
+
+    title: str
+    description: str
+    default: str
+    api_roots: list[str]
+
+
+class ApiRoot(_Closed):
+    """TAXII 2.1 API root resource."""
+
+    title: str
+    versions: list[str]
+    max_content_length: int
+
+
+class Collection(_Closed):
+    """TAXII 2.1 collection resource: what one partner may see."""
+
+    id: str
+    title: str
+    description: str
+    can_read: bool
+    can_write: bool
+    media_types: list[str]
+
+
+class Collections(_Closed):
+    collections: list[Collection]
+
+
+class Envelope(_Closed):
+    """TAXII 2.1 envelope. ``objects`` are STIX 2.1 objects (their shape is STIX's own,
+    checked with stix2-validator in the tests), cut to the caller's partner."""
+
+    more: bool
+    next: str | None = None
+    objects: list[dict[str, Any]]
 
 
 def taxii_actor(request: Request, hub: HubDep,
@@ -60,7 +106,7 @@ def _taxii(body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return TaxiiResponse(body, headers=headers)
 
 
-@router.get("/", response_class=TaxiiResponse)
+@router.get("/", response_class=TaxiiResponse, response_model=Discovery)
 def discovery(request: Request, actor: TaxiiActor) -> JSONResponse:
     """TAXII discovery: one API root."""
     root = str(request.url_for("api_root"))
@@ -68,26 +114,29 @@ def discovery(request: Request, actor: TaxiiActor) -> JSONResponse:
                    "STIX 2.1 with TLP 2.0 markings.", "default": root, "api_roots": [root]})
 
 
-@router.get("/root/", name="api_root", response_class=TaxiiResponse)
+@router.get("/root/", name="api_root", response_class=TaxiiResponse, response_model=ApiRoot)
 def api_root(actor: TaxiiActor) -> JSONResponse:
     return _taxii({"title": "jointplan", "versions": [taxii.MEDIA],
                    "max_content_length": 0})
 
 
-@router.get("/root/collections/", response_class=TaxiiResponse)
+@router.get("/root/collections/", response_class=TaxiiResponse,
+            response_model=Collections)
 def collections(hub: HubDep, actor: TaxiiActor) -> JSONResponse:
     """One collection: what the caller's partner may see."""
     with hub.db.read() as session:
         return _taxii({"collections": [taxii.collection(hub, session, actor)]})
 
 
-@router.get("/root/collections/{collection_id}/", response_class=TaxiiResponse)
+@router.get("/root/collections/{collection_id}/", response_class=TaxiiResponse,
+            response_model=Collection)
 def get_collection(collection_id: str, hub: HubDep, actor: TaxiiActor) -> JSONResponse:
     with hub.db.read() as session:
         return _taxii(taxii.collection(hub, session, actor, collection_id))
 
 
-@router.get("/root/collections/{collection_id}/objects/", response_class=TaxiiResponse)
+@router.get("/root/collections/{collection_id}/objects/", response_class=TaxiiResponse,
+            response_model=Envelope)
 def get_objects(collection_id: str, hub: HubDep, actor: TaxiiActor,
                 added_after: Annotated[str | None, Query(max_length=40)] = None,
                 limit: Annotated[int | None, Query(ge=1, le=taxii.MAX_PAGE)] = None,
