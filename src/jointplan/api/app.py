@@ -12,7 +12,7 @@ from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..services.accounts import AccountError
-from . import auth, routes
+from . import auth, finding_routes, routes
 
 NOT_FOUND = {"detail": "not found"}
 
@@ -25,6 +25,7 @@ def create_app(hub: Hub) -> FastAPI:
                   "exist.")
     app.state.hub = hub
     app.include_router(routes.router)
+    app.include_router(finding_routes.router)
     app.include_router(auth.router)
     web.install(app)
 

@@ -21,6 +21,7 @@ from ..sharing.view import view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
+from .findings import reconcile
 from .hub import Forbidden, Hub, Invalid, NotFound, canonical
 
 STATUSES = ("draft", "approved", "retired")
@@ -73,6 +74,7 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
                              user_id=None, partner=None,
                              owners=sorted({o["by"] for o in doc["observations"]}),
                              detail={"count": len(doc["observations"])})
+        reconcile(hub, session)
     return counts
 
 
@@ -173,6 +175,8 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str) ->
                 audit.append(session, action="observations.import", subject="observations",
                              user_id=actor.user_id, partner=actor.partner,
                              owners=[actor.partner], detail={"count": len(doc["observations"])})
+        if uploaded_plans:
+            reconcile(hub, session)
     return {"plans": sorted(uploaded_plans), "versions": stored_ids,
             "observations": sum(len(d["observations"]) for _, d in docs
                                 if d["kind"] == "observations")}
@@ -353,8 +357,10 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     plans = without_dangling([*(v.doc for k, v in sorted(current.versions.items())
                                 if k != doc["id"] and v.doc is not None), doc])
     read_sources(stored_sources(joint, plans, hub.observation_docs(session)))
-    return _store_version(session, doc, author=actor.user_id, reason=reason,
-                          partner=actor.partner)
+    version = _store_version(session, doc, author=actor.user_id, reason=reason,
+                             partner=actor.partner)
+    reconcile(hub, session)
+    return version
 
 
 def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
