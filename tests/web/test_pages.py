@@ -8,10 +8,9 @@ from collections import deque
 import pytest
 from sqlalchemy import select
 
-from jointplan.server import analysis, collab, plans
+from jointplan.server import collab, findings, plans
 from jointplan.services.accounts import Actor
 from jointplan.store.tables import User
-from jointplan.web.render import key_of
 
 from .conftest import PARTNERS, csrf_of, leaks, sign_in, username
 
@@ -157,12 +156,13 @@ def private(pages):
         "change": {"kind": "move-start", "task": "ferry-run", "start": "T+1d"}})
     decision = collab.create_decision(pages.hub, nor, {"text": "Open the remote apron early",
                                                        "partners": ["SOU"]})
-    rra_keys = {key_of(c) for c in analysis.check_for(pages.hub, actor(pages, "RRA"))
-                ["conflicts"]}
-    report = analysis.check_for(pages.hub, nor)
-    conflict = next(key_of(c) for c in report["conflicts"] if key_of(c) not in rra_keys)
-    rra_gaps = {key_of(g) for g in analysis.check_for(pages.hub, actor(pages, "RRA"))["gaps"]}
-    gap = next(key_of(g) for g in report["gaps"] if key_of(g) not in rra_gaps)
+    with pages.hub.db.read() as session:
+        shown = {p: {(f["id"], family) for family in ("conflict", "gap")
+                     for f in findings.list_findings(pages.hub, session, actor(pages, p),
+                                                     family)}
+                 for p in ("NOR", "RRA")}
+    conflict = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "conflict")
+    gap = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "gap")
     return {"thread": thread, "proposal": proposal, "decision": decision,
             "conflict": conflict, "gap": gap}
 
@@ -173,8 +173,8 @@ GETS = [
     ("/threads/{}", "thread", "AAAAAAAAAAAAAAAA"),
     ("/proposals/{}", "proposal", "AAAAAAAAAAAAAAAA"),
     ("/decisions/{}", "decision", "AAAAAAAAAAAAAAAA"),
-    ("/conflicts/{}", "conflict", "0" * 20),
-    ("/gaps/{}", "gap", "0" * 20),
+    ("/conflicts/{}", "conflict", "A" * 16),
+    ("/gaps/{}", "gap", "A" * 16),
 ]
 
 
@@ -202,6 +202,8 @@ POSTS = [
     ("/decisions/{}/responses", "decision", {"stance": "concur"}),
     ("/plans/{}/status", "sou-aster", {"status": "retired", "reason": "x"}),
     ("/plans/{}/expectations/partner-berth/acknowledge", "sou-aster", {}),
+    ("/conflicts/{}/status", "conflict", {"status": "acknowledged", "reason": "x"}),
+    ("/gaps/{}/status", "gap", {"status": "acknowledged", "reason": "x"}),
 ]
 
 

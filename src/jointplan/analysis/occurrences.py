@@ -58,8 +58,9 @@ def occurrences(analysis: Analysis) -> list[Occurrence]:
             members.setdefault(k, set()).add(_name(c, int(c.use_item[u])))
         for k in range(len(sweep)):
             resource = c.workspace.resources[int(sweep.resource[k])].id
-            key = ("conflict", "capacity", (resource,), frozenset(members.get(k, ())),
-                   (int(sweep.start[k]), int(sweep.end[k])))
+            key: tuple[object, ...] = ("conflict", "capacity", (resource,),
+                                       frozenset(members.get(k, ())),
+                                       (int(sweep.start[k]), int(sweep.end[k])))
             add(key, la.leaf, ("capacity", n, k))
         pairs = la.areas
         for p, (i, j) in enumerate(zip(pairs.first.tolist(), pairs.second.tolist(),

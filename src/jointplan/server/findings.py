@@ -226,14 +226,19 @@ def get_finding(hub: Hub, session: Session, actor: Actor, family: str,
 
 
 def ids_for(session: Session, actor: Actor, report: dict[str, Any]
-            ) -> tuple[list[str | None], list[str | None]]:
-    """The finding id of each conflict and gap of a `check` report (None if not stored yet)."""
-    where: dict[tuple[str, str], str] = {}
+            ) -> tuple[list[dict[str, str] | None], list[dict[str, str] | None]]:
+    """The lasting id and status of each conflict and gap of a `check` report.
+
+    None where no finding holds the entry (the report was read from a state
+    the findings have not caught up with).
+    """
+    where: dict[tuple[str, str], dict[str, str]] = {}
     for f in session.scalars(select(Finding).where(Finding.present.is_(True))
                              .order_by(Finding.created, Finding.id)):
         if sees_finding(actor.partner, f.audience):
             for entry in f.views.get(actor.partner, []):
-                where.setdefault((f.family, without_scenarios(entry)), f.id)
+                where.setdefault((f.family, without_scenarios(entry)),
+                                 {"id": f.id, "status": f.status})
     return ([where.get(("conflict", without_scenarios(c))) for c in report["conflicts"]],
             [where.get(("gap", without_scenarios(g))) for g in report["gaps"]])
 
