@@ -368,6 +368,35 @@ def test_a_thread_about_a_task_hidden_from_a_partner_does_not_name_it(pages):
 
 
 
+def test_a_conflicts_status_set_on_its_page_is_what_the_other_partner_sees(pages):
+    with pages.hub.db.read() as session:
+        shown = {p: {f["id"]: f for f in findings.list_findings(
+            pages.hub, session, actor(pages, p), "conflict")} for p in ("NOR", "SOU")}
+    beds = next(i for i, f in shown["NOR"].items()
+                if f["entries"][0].get("resource") == "beds-aster")
+    assert beds in shown["SOU"]
+    nor, sou = pages.client("NOR"), pages.client("SOU")
+    # The dashboards of both link the same conflict to the same page.
+    for client in (nor, sou):
+        assert f'href="/conflicts/{beds}"' in client.get("/").text
+    csrf = csrf_of(nor.get(f"/conflicts/{beds}").text)
+    missing = nor.post(f"/conflicts/{beds}/status", data={"csrf": csrf,
+                                                          "status": "risk-accepted"})
+    assert missing.status_code == 422 and "say why" in missing.text
+    answer = nor.post(f"/conflicts/{beds}/status", data={
+        "csrf": csrf, "status": "risk-accepted", "reason": "two beds short for a day"})
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"/conflicts/{beds}?done=finding-status")
+    page = sou.get(f"/conflicts/{beds}").text
+    assert "risk accepted" in page and "two beds short for a day" in page
+    assert "casualty-care" not in page  # NOR's hidden counterpart stays hidden
+    thread = nor.post("/threads", data={"csrf": csrf, "kind": "conflict", "ref": beds,
+                                        "title": "Beds", "text": "stagger?",
+                                        "share": ["SOU"]})
+    path = thread.headers["location"].split("?")[0]
+    assert f'href="{path}"' in sou.get(f"/conflicts/{beds}").text
+
+
 def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
     """The risk panel comes from the same kernel and cut as the API, for this plan only."""
     client = pages.client("NOR")
