@@ -122,12 +122,18 @@ def pair_up(found: list[Occurrence], known: list[Known]) -> dict[int, int]:
     minutes of overlap, then more scenarios in common; ties go to the earlier
     occurrence and the earlier finding. Returns {occurrence index: known index}.
     """
-    by_kind: dict[tuple[str, str], list[int]] = {}
+    # Only those of the same kind and place can match: index them by each part of the
+    # place (an area conflict matches on any one area), not compare every pair.
+    by_place: dict[tuple[str, str, str], list[int]] = {}
     for j, k in enumerate(known):
-        by_kind.setdefault((k.family, k.kind), []).append(j)
+        for part in (k.place if k.kind == "area" else ("/".join(k.place),)):
+            by_place.setdefault((k.family, k.kind, part), []).append(j)
     pairs = []
     for i, occ in enumerate(found):
-        for j in by_kind.get((occ.family, occ.kind), []):
+        parts = occ.place if occ.kind == "area" else ("/".join(occ.place),)
+        candidates = sorted({j for part in parts
+                             for j in by_place.get((occ.family, occ.kind, part), [])})
+        for j in candidates:
             k = known[j]
             if same_finding(occ, k):
                 overlap = max(0, min(occ.window[1], k.window[1]) - max(occ.window[0],

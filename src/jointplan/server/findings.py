@@ -10,11 +10,13 @@ decisions about it. Reads only look findings up; they never write.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ..analysis.occurrences import Known, Occurrence, occurrences, pair_up
 from ..analysis.run import analyse
@@ -73,10 +75,18 @@ def _event(session: Session, f: Finding, status: str, reason: str, *,
                              author=actor.user_id if actor else None))
 
 
-def _describe(f: Finding, occ: Occurrence, views: dict[str, list[dict[str, Any]]]) -> None:
-    f.place, f.items = list(occ.place), sorted(occ.items)
-    f.window, f.scenarios = list(occ.window), list(occ.leaves)
-    f.audience, f.views = sorted(views), views
+def _describe(f: Finding, occ: Occurrence, views: dict[str, list[dict[str, Any]]]) -> bool:
+    """Store what the analysis found and what each partner is shown; False if unchanged."""
+    found: dict[str, Any] = {
+        "place": list(occ.place), "items": sorted(occ.items), "window": list(occ.window),
+             "scenarios": list(occ.leaves), "audience": sorted(views), "views": views}
+    digest = hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()
+    if digest == f.digest:
+        return False
+    f.place, f.items, f.window = found["place"], found["items"], found["window"]
+    f.scenarios, f.audience, f.views = found["scenarios"], found["audience"], views
+    f.digest = digest
+    return True
 
 
 def reconcile(hub: Hub, session: Session) -> None:
@@ -94,34 +104,34 @@ def reconcile(hub: Hub, session: Session) -> None:
     cut = FindingCut(full, Rules(ws))
     partners = list(ws.partner_codes)
     found = occurrences(full)
-    stored = list(session.scalars(select(Finding).order_by(Finding.created, Finding.id)))
+    # What each partner was shown is only rewritten, never read, here: leave it unloaded.
+    stored = list(session.scalars(select(Finding).options(defer(Finding.views))
+                                  .order_by(Finding.created, Finding.id)))
     matched = pair_up(found, [_known(f) for f in stored])
     kept: set[int] = set()
-    now_found: list[Finding] = []
+    now_found: list[tuple[Finding, dict[str, list[dict[str, Any]]]]] = []
     for i, occ in enumerate(found):
         views = cut.shown(occ, partners)
         j = matched.get(i)
         if j is None:
             f = Finding(family=occ.family, kind=occ.kind, present=True, status="open",
-                        told=[])
+                        told=[], digest="")
             _describe(f, occ, views)
             session.add(f)
             session.flush()
             _event(session, f, "open", FOUND)
-            now_found.append(f)
+            now_found.append((f, views))
             continue
         kept.add(j)
         f = stored[j]
         if not f.present:
             f.present, f.status = True, "open"
             _event(session, f, "open", BACK)
-        before = (f.place, f.items, f.window, f.scenarios, f.audience, f.views)
-        _describe(f, occ, views)
-        if (f.place, f.items, f.window, f.scenarios, f.audience, f.views) != before:
+        if _describe(f, occ, views):
             f.changed = now()
-        now_found.append(f)
-    for f in now_found:
-        _tell(session, f)
+        now_found.append((f, views))
+    for f, views in now_found:
+        _tell(session, f, views)
     for j, f in enumerate(stored):
         if j not in kept and f.present:
             f.present, f.status, f.changed = False, "resolved", now()
@@ -129,7 +139,7 @@ def reconcile(hub: Hub, session: Session) -> None:
     session.flush()
 
 
-def _tell(session: Session, f: Finding) -> None:
+def _tell(session: Session, f: Finding, views: dict[str, list[dict[str, Any]]]) -> None:
     """The owner of a hidden item is told once per finding that shows it to another partner.
 
     Deconfliction can be probed (book a resource to map hidden use); the
@@ -137,8 +147,8 @@ def _tell(session: Session, f: Finding) -> None:
     own, once, not on every read of it.
     """
     told = set(f.told)
-    for viewer in f.audience:
-        for owner in sorted(hidden_owners(f.views[viewer], viewer)):
+    for viewer in sorted(views):
+        for owner in sorted(hidden_owners(views[viewer], viewer)):
             if f"{viewer}>{owner}" not in told:
                 told.add(f"{viewer}>{owner}")
                 session.add(Notification(partner=owner, text=(

@@ -227,6 +227,8 @@ class Finding(Base):
     """Partner -> the `check` entries it is told of this finding."""
     told: Mapped[list[Any]] = mapped_column(JSON)
     """`VIEWER>OWNER` pairs whose owner was told the viewer is shown its hidden items here."""
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    """SHA-256 of what was last found and shown: a write rewrites only what changed."""
     created: Mapped[datetime] = mapped_column(default=now)
     changed: Mapped[datetime] = mapped_column(default=now)
 

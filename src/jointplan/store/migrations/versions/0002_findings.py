@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("audience", sa.JSON(), nullable=False),
         sa.Column("views", sa.JSON(), nullable=False),
         sa.Column("told", sa.JSON(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("created", sa.DateTime(), nullable=False),
         sa.Column("changed", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
