@@ -397,6 +397,28 @@ def test_a_conflicts_status_set_on_its_page_is_what_the_other_partner_sees(pages
     assert f'href="{path}"' in sou.get(f"/conflicts/{beds}").text
 
 
+
+def test_a_proposal_sent_from_a_conflict_page_is_listed_on_it(pages):
+    with pages.hub.db.read() as session:
+        quay = next(f["id"] for f in findings.list_findings(pages.hub, session,
+                                                            actor(pages, "SOU"), "conflict")
+                    if "aster-quay" in f["entries"][0].get("areas", []))
+    sou = pages.client("SOU")
+    page = sou.get(f"/conflicts/{quay}").text
+    assert f'name="about_ref" value="{quay}"' in page
+    answer = sou.post("/proposals", data={
+        "csrf": csrf_of(page), "target": "nor-evacuation/ferry-run", "kind": "move-start",
+        "start": "T+26h", "reason": "the quay is closed", "about_kind": "conflict",
+        "about_ref": quay})
+    assert answer.status_code == 303, answer.text
+    proposal = answer.headers["location"].split("?")[0]
+    assert f'href="/conflicts/{quay}"' in pages.client("NOR").get(proposal).text
+    with pages.hub.db.read() as session:
+        found = findings.get_finding(pages.hub, session, actor(pages, "NOR"), "conflict", quay)
+    assert found["proposals"] == [proposal.rsplit("/", 1)[1]]
+    assert f'href="{proposal}"' in pages.client("NOR").get(f"/conflicts/{quay}").text
+
+
 def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
     """The risk panel comes from the same kernel and cut as the API, for this plan only."""
     client = pages.client("NOR")

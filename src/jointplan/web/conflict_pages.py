@@ -41,6 +41,10 @@ def _lasting(hub: Hub, actor: Actor, family: str, finding_id: str) -> tuple[Json
         view = plans.workspace_view(hub, session, actor)
         threads = [t for t in collab.list_threads(hub, session, actor)
                    if t["id"] in finding["threads"]]
+        finding["proposals"] = [collab.get_proposal(hub, session, actor, pid)
+                                for pid in finding["proposals"]]
+        finding["decisions"] = [collab.get_decision(hub, session, actor, did)
+                                for did in finding["decisions"]]
     return finding, view, threads
 
 
