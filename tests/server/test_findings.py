@@ -283,3 +283,41 @@ def test_an_operator_import_again_keeps_every_id(server: Server) -> None:
     after = {p: set(listed(server, p)) | set(listed(server, p, "gap"))
              for p in ("NOR", "SOU", "RRA")}
     assert after == before
+
+
+def test_to_a_partner_no_longer_shown_a_conflict_it_reads_as_resolved(server: Server) -> None:
+    """RRA drops its flights from the apron; NOR and SOU still collide there, hidden from RRA.
+
+    To RRA this must read exactly as a conflict that was resolved: were it told
+    the conflict goes on, it would learn that the others' hidden use still collides.
+    """
+    apron = on_resource(server, "RRA", "apron-aster")
+    shelter = (EXAMPLE / "rra-shelter.yaml").read_text(encoding="utf-8")
+    assert shelter.count("    uses: {apron-aster: 1}\n") == 2
+    r = server.client.post("/api/import", headers=server.as_("RRA"), json={
+        "files": {"rra-shelter.yaml": shelter.replace("    uses: {apron-aster: 1}\n", "")}})
+    assert r.status_code == 201, r.text
+    rra = one(server, "RRA", apron)
+    assert (rra["present"], rra["status"]) == (False, "resolved")
+    assert [(e["status"], e["partner"], e["reason"]) for e in rra["history"]] == [
+        ("open", None, "found by the analysis"),
+        ("resolved", None, "no longer found by the analysis")]
+    assert len(rra["entries"]) == 2  # what it was last shown
+    nor = one(server, "NOR", apron)
+    assert nor["present"] and [e["status"] for e in nor["history"]] == ["open"]
+    # What NOR and SOU do next is theirs: RRA reads the same as before.
+    r = server.client.post(f"/api/conflicts/{apron}/status", headers=server.as_("SOU"),
+                           json={"status": "being-resolved", "reason": "one slot moves"})
+    assert r.status_code == 200, r.text
+    assert one(server, "RRA", apron) == rra
+    assert "one slot moves" not in server.client.get(
+        f"/api/conflicts/{apron}", headers=server.as_("RRA")).text
+    r = server.client.post(f"/api/conflicts/{apron}/status", headers=server.as_("RRA"),
+                           json={"status": "acknowledged", "reason": "x"})
+    assert r.status_code == 422 and "resolved" in r.text
+    # Its flights back: shown again, it reads "found again".
+    r = server.client.post("/api/import", headers=server.as_("RRA"),
+                           json={"files": {"rra-shelter.yaml": shelter}})
+    assert r.status_code == 201, r.text
+    again = one(server, "RRA", apron)
+    assert again["present"] and again["history"][-1]["reason"] == "found again by the analysis"

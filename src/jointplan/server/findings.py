@@ -66,27 +66,64 @@ def _known(f: Finding) -> Known:
                  (int(f.window[0]), int(f.window[1])), frozenset(f.scenarios), f.present)
 
 
-def _event(session: Session, f: Finding, status: str, reason: str, *,
+def _event(session: Session, f: Finding, status: str, reason: str, audience: Any, *,
            actor: Actor | None = None) -> None:
+    """One entry of the history, read by ``audience`` (those shown the finding then)."""
+    if not audience:
+        return
     seq = int(session.scalar(select(func.max(FindingEvent.seq))
                              .where(FindingEvent.finding_id == f.id)) or 0) + 1
     session.add(FindingEvent(finding_id=f.id, seq=seq, status=status, reason=reason,
+                             audience=sorted(audience),
                              partner=actor.partner if actor else None,
                              author=actor.user_id if actor else None))
 
 
 def _describe(f: Finding, occ: Occurrence, views: dict[str, list[dict[str, Any]]]) -> bool:
-    """Store what the analysis found and what each partner is shown; False if unchanged."""
+    """Store what the analysis found and what each partner is shown; False if unchanged.
+
+    ``views`` holds, besides those shown it now, what each former partner was
+    last shown (it reads as resolved to them).
+    """
     found: dict[str, Any] = {
         "place": list(occ.place), "items": sorted(occ.items), "window": list(occ.window),
-             "scenarios": list(occ.leaves), "audience": sorted(views), "views": views}
+        "scenarios": list(occ.leaves), "audience": sorted(f.audience),
+        "former": sorted(f.former), "views": views}
     digest = hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()
     if digest == f.digest:
         return False
     f.place, f.items, f.window = found["place"], found["items"], found["window"]
-    f.scenarios, f.audience, f.views = found["scenarios"], found["audience"], views
-    f.digest = digest
+    f.scenarios, f.views, f.digest = found["scenarios"], views, digest
     return True
+
+
+def _follow(session: Session, f: Finding, shown: dict[str, list[dict[str, Any]]]
+            ) -> dict[str, list[dict[str, Any]]]:
+    """Who is shown a matched finding now; the views to store (former partners' kept).
+
+    To a partner no longer shown it, it reads exactly as if resolved then: a
+    `resolved` entry in its history, its last view kept, the status frozen.
+    A partner shown it again reads "found again"; one shown it for the first
+    time reads its history from then on.
+    """
+    now_shown = set(shown)
+    before = set(f.audience) if f.present else set()
+    was = set(f.former) | (set(f.audience) if not f.present else set())
+    if not f.present:
+        f.present, f.status = True, "open"
+        _event(session, f, "open", BACK, now_shown)
+    else:
+        for p in sorted(before - now_shown):
+            _event(session, f, "resolved", GONE, [p])
+        for p in sorted(now_shown - before):
+            _event(session, f, f.status, BACK if p in was else FOUND, [p])
+    former = (was | before) - now_shown
+    kept = {}
+    if former:
+        old = f.views  # loads the deferred column: only where someone is no longer shown it
+        kept = {p: old[p] for p in former if p in old}
+    f.audience, f.former = sorted(now_shown), sorted(former)
+    return {**kept, **shown}
 
 
 def reconcile(hub: Hub, session: Session) -> None:
@@ -115,19 +152,16 @@ def reconcile(hub: Hub, session: Session) -> None:
         j = matched.get(i)
         if j is None:
             f = Finding(family=occ.family, kind=occ.kind, present=True, status="open",
-                        told=[], digest="")
+                        told=[], digest="", audience=sorted(views), former=[])
             _describe(f, occ, views)
             session.add(f)
             session.flush()
-            _event(session, f, "open", FOUND)
+            _event(session, f, "open", FOUND, views)
             now_found.append((f, views))
             continue
         kept.add(j)
         f = stored[j]
-        if not f.present:
-            f.present, f.status = True, "open"
-            _event(session, f, "open", BACK)
-        if _describe(f, occ, views):
+        if _describe(f, occ, _follow(session, f, views)):
             f.changed = now()
         now_found.append((f, views))
     for f, views in now_found:
@@ -135,7 +169,7 @@ def reconcile(hub: Hub, session: Session) -> None:
     for j, f in enumerate(stored):
         if j not in kept and f.present:
             f.present, f.status, f.changed = False, "resolved", now()
-            _event(session, f, "resolved", GONE)
+            _event(session, f, "resolved", GONE, f.audience)
     session.flush()
 
 
@@ -163,15 +197,23 @@ def _tell(session: Session, f: Finding, views: dict[str, list[dict[str, Any]]]) 
 
 def _visible(session: Session, actor: Actor, family: str, finding_id: str) -> Finding:
     f = session.get(Finding, finding_id) if isinstance(finding_id, str) else None
-    if f is None or f.family != family or not sees_finding(actor.partner, f.audience):
+    if f is None or f.family != family or not _sees(actor, f):
         raise NotFound(finding_id)
     return f
 
 
+def _sees(actor: Actor, f: Finding) -> bool:
+    return bool(sees_finding(actor.partner, f.audience, f.former))
+
+
+def _found_for(actor: Actor, f: Finding) -> bool:
+    """Whether the finding is found now as far as the actor knows (else: resolved to it)."""
+    return f.present and actor.partner in f.audience
+
+
 def visible_ids(session: Session, actor: Actor) -> set[str]:
     """The ids of every finding the actor's partner knows of."""
-    return {f.id for f in session.scalars(select(Finding))
-            if sees_finding(actor.partner, f.audience)}
+    return {f.id for f in session.scalars(select(Finding)) if _sees(actor, f)}
 
 
 def check_about(session: Session, actor: Actor, family: Any, ref: Any, field: str) -> str:
@@ -187,25 +229,27 @@ def _iso(value: Any) -> str:
 
 
 def _summary(f: Finding, actor: Actor) -> dict[str, Any]:
-    return {"id": f.id, "kind": f.kind, "status": f.status, "present": f.present,
-            "entries": f.views.get(actor.partner, []), "changed": _iso(f.changed)}
+    found = _found_for(actor, f)
+    return {"id": f.id, "kind": f.kind, "status": f.status if found else "resolved",
+            "present": found, "entries": f.views.get(actor.partner, [])}
 
 
 def list_findings(hub: Hub, session: Session, actor: Actor, family: str) -> list[dict[str, Any]]:
     """Every conflict (or gap) the actor's partner knows of, found now or resolved."""
     rows = session.scalars(select(Finding).where(Finding.family == family)
                            .order_by(Finding.created, Finding.id))
-    out = [_summary(f, actor) for f in rows if sees_finding(actor.partner, f.audience)]
+    out = [_summary(f, actor) for f in rows if _sees(actor, f)]
     out.sort(key=lambda x: (not x["present"], x["entries"][0]["window"] if x["entries"]
                             else [], x["id"]))
     return out
 
 
-def _history(session: Session, f: Finding) -> list[dict[str, Any]]:
+def _history(session: Session, actor: Actor, f: Finding) -> list[dict[str, Any]]:
+    """The changes made while the actor's partner was shown the finding."""
     rows = session.scalars(select(FindingEvent).where(FindingEvent.finding_id == f.id)
                            .order_by(FindingEvent.seq))
     return [{"status": e.status, "partner": e.partner, "reason": e.reason,
-             "at": _iso(e.created)} for e in rows]
+             "at": _iso(e.created)} for e in rows if actor.partner in e.audience]
 
 
 def _attached(session: Session, actor: Actor, f: Finding) -> dict[str, list[str]]:
@@ -231,7 +275,7 @@ def get_finding(hub: Hub, session: Session, actor: Actor, family: str,
                 finding_id: str) -> dict[str, Any]:
     """One conflict or gap as the actor's partner knows it: what it is told, status, history."""
     f = _visible(session, actor, family, finding_id)
-    return {**_summary(f, actor), "history": _history(session, f),
+    return {**_summary(f, actor), "history": _history(session, actor, f),
             **_attached(session, actor, f)}
 
 
@@ -245,7 +289,7 @@ def ids_for(session: Session, actor: Actor, report: dict[str, Any]
     where: dict[tuple[str, str], dict[str, str]] = {}
     for f in session.scalars(select(Finding).where(Finding.present.is_(True))
                              .order_by(Finding.created, Finding.id)):
-        if sees_finding(actor.partner, f.audience):
+        if _found_for(actor, f):
             for entry in f.views.get(actor.partner, []):
                 where.setdefault((f.family, without_scenarios(entry)),
                                  {"id": f.id, "status": f.status})
@@ -272,11 +316,11 @@ def set_status(hub: Hub, actor: Actor, family: str, finding_id: str, status: Any
             raise Invalid("reason", "say why the status changes")
         if len(reason) > 5000:
             raise Invalid("reason", "reason is longer than 5000 characters")
-        if not f.present:
+        if not _found_for(actor, f):
             raise Invalid("status", f"the {family} is resolved: the analysis no longer finds "
                           "it (it reopens if it is found again)")
         f.status, f.changed = status, now()
-        _event(session, f, status, reason, actor=actor)
+        _event(session, f, status, reason, f.audience, actor=actor)
         audit.append(session, action=f"{family}.status", subject=f"{family}:{f.id}",
                      user_id=actor.user_id, partner=actor.partner, owners=list(f.audience),
                      detail={"status": status})
@@ -306,6 +350,6 @@ def about(session: Session, actor: Actor, target_kind: str, target_id: str
     if row is None:
         return None
     f = session.get(Finding, row.finding_id)
-    if f is None or not sees_finding(actor.partner, f.audience):
+    if f is None or not _sees(actor, f):
         return {"kind": f.family if f else "conflict", "hidden": True}
     return {"kind": f.family, "ref": f.id}

@@ -87,10 +87,13 @@ def hidden_owners(entries: list[Entry], viewer: str) -> set[str]:
             if item.get("hidden") and item["partner"] != viewer}
 
 
-def sees_finding(viewer: str, audience: Iterable[str]) -> Decision:
-    """A partner knows of a lasting conflict or gap when the analysis shows it to it."""
+def sees_finding(viewer: str, audience: Iterable[str], former: Iterable[str] = ()
+                 ) -> Decision:
+    """A partner knows of a lasting conflict or gap the analysis shows, or showed, it."""
     if viewer in set(audience):
         return Decision(True, f"the analysis shows it to {viewer}")
+    if viewer in set(former):
+        return Decision(True, f"the analysis showed it to {viewer} (resolved, to {viewer})")
     return Decision(False, f"the analysis does not show it to {viewer}")
 
 

@@ -223,8 +223,10 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(24), default="open")
     audience: Mapped[list[Any]] = mapped_column(JSON)
     """The partners shown it (while present: now; once resolved: when last present)."""
+    former: Mapped[list[Any]] = mapped_column(JSON)
+    """Partners shown it before but not now: to them it reads as resolved."""
     views: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """Partner -> the `check` entries it is told of this finding."""
+    """Partner -> the `check` entries it is (or, for a former partner, was last) told."""
     told: Mapped[list[Any]] = mapped_column(JSON)
     """`VIEWER>OWNER` pairs whose owner was told the viewer is shown its hidden items here."""
     digest: Mapped[str] = mapped_column(String(64), default="")
@@ -246,6 +248,8 @@ class FindingEvent(Base):
     """None: set by the analysis (found, resolved, reopened)."""
     author: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+    audience: Mapped[list[Any]] = mapped_column(JSON)
+    """The partners that read this change: those shown the finding when it was made."""
     created: Mapped[datetime] = mapped_column(default=now)
 
 
