@@ -97,6 +97,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
     assert status.status_code == 201, status.text
     versions = [v["version"] for v in
                 c.get("/api/plans/nor-evacuation/versions", headers=nor).json()]
+    conflict = c.get("/api/conflicts", headers=nor).json()[0]["id"]
+    gap = c.get("/api/gaps", headers=nor).json()[0]["id"]
     paths = {
         "/api/plans/{plan_id}": {"plan_id": "nor-evacuation"},
         "/api/plans/{plan_id}/versions": {"plan_id": "nor-evacuation"},
@@ -111,6 +113,10 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/decisions/{decision_id}/responses": {"decision_id": decision},
         "/api/expectations/{plan_id}/{expectation_id}/acknowledge": {
             "plan_id": "nor-evacuation", "expectation_id": "ferry-berth"},
+        "/api/conflicts/{conflict_id}": {"conflict_id": conflict},
+        "/api/conflicts/{conflict_id}/status": {"conflict_id": conflict},
+        "/api/gaps/{gap_id}": {"gap_id": gap},
+        "/api/gaps/{gap_id}/status": {"gap_id": gap},
     }
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries
