@@ -321,3 +321,26 @@ def test_to_a_partner_no_longer_shown_a_conflict_it_reads_as_resolved(server: Se
     assert r.status_code == 201, r.text
     again = one(server, "RRA", apron)
     assert again["present"] and again["history"][-1]["reason"] == "found again by the analysis"
+
+
+def test_a_partner_shown_a_conflict_later_reads_its_history_from_then_on(
+        server: Server) -> None:
+    beds = on_resource(server, "NOR", "beds-aster")
+    r = server.client.post(f"/api/conflicts/{beds}/status", headers=server.as_("SOU"),
+                           json={"status": "acknowledged", "reason": "said before RRA came"})
+    assert r.status_code == 200, r.text
+    shelter = (EXAMPLE / "rra-shelter.yaml").read_text(encoding="utf-8")
+    field_beds = ("  - id: field-beds\n    title: Beds for sick shelter residents\n"
+                  "    start: T+1d\n    duration: 1d\n    uses: {beds-aster: 4}\n"
+                  "    commitment: planned\n")
+    r = server.client.post("/api/import", headers=server.as_("RRA"), json={
+        "files": {"rra-shelter.yaml": shelter.replace("expects:\n", field_beds + "\nexpects:\n",
+                                                      1)}})
+    assert r.status_code == 201, r.text
+    assert on_resource(server, "RRA", "beds-aster") == beds
+    rra = one(server, "RRA", beds)
+    assert rra["present"] and rra["status"] == "acknowledged"
+    assert [e["reason"] for e in rra["history"]] == ["found by the analysis"]
+    assert "said before RRA came" not in json.dumps(rra)
+    assert [e["reason"] for e in one(server, "SOU", beds)["history"]] == [
+        "found by the analysis", "said before RRA came"]
