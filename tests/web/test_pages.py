@@ -435,3 +435,25 @@ def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
     nowhere = pages.client("RRA").get("/plans/sou-nothin/risk")
     assert missing.status_code == nowhere.status_code == 404
     assert missing.text == nowhere.text
+
+
+def test_a_resolved_conflict_keeps_its_page_and_its_threads(pages):
+    from jointplan.server.assemble import Source
+    from tests.conftest import EXAMPLES
+
+    nor = actor(pages, "NOR")
+    with pages.hub.db.read() as session:
+        beds = next(f["id"] for f in findings.list_findings(pages.hub, session, nor, "conflict")
+                    if f["entries"][0].get("resource") == "beds-aster")
+    thread = collab.create_thread(pages.hub, nor, {"subject": {"kind": "conflict", "ref": beds},
+                                                   "title": "Beds", "text": "x",
+                                                   "share": ["SOU"]})
+    text = (EXAMPLES / "northern-strait" / "nor-evacuation.yaml").read_text()
+    plans.import_files(pages.hub, nor, [Source("nor-evacuation.yaml", text.replace(
+        "uses: {beds-aster: 12}", "uses: {beds-aster: 10}").encode())], reason="fewer beds")
+    for partner in ("NOR", "SOU"):
+        page = pages.client(partner).get(f"/conflicts/{beds}")
+        assert page.status_code == 200
+        assert "no longer finds this conflict" in page.text
+        assert f'href="/threads/{thread}"' in page.text
+        assert 'name="status"' not in page.text
