@@ -99,6 +99,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "collections"][0]["id"]
     versions = [v["version"] for v in
                 c.get("/api/plans/nor-evacuation/versions", headers=nor).json()]
+    conflict = c.get("/api/conflicts", headers=nor).json()[0]["id"]
+    gap = c.get("/api/gaps", headers=nor).json()[0]["id"]
     paths = {
         "/api/plans/{plan_id}": {"plan_id": "nor-evacuation"},
         "/api/plans/{plan_id}/versions": {"plan_id": "nor-evacuation"},
@@ -116,6 +118,10 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/exports/{kind}": {"kind": "stix"},
         "/api/taxii2/root/collections/{collection_id}/": {"collection_id": collection},
         "/api/taxii2/root/collections/{collection_id}/objects/": {"collection_id": collection},
+        "/api/conflicts/{conflict_id}": {"conflict_id": conflict},
+        "/api/conflicts/{conflict_id}/status": {"conflict_id": conflict},
+        "/api/gaps/{gap_id}": {"gap_id": gap},
+        "/api/gaps/{gap_id}/status": {"gap_id": gap},
     }
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries

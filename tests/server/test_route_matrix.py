@@ -78,7 +78,10 @@ VOCABULARY = (" ".join(["responses messages partners subject created detail prob
                         "commitment window demand capacity resource conflicts gaps coverage",
                         "likelihood observations indicators areas resources workspace",
                         "username role files tlp answer owner change action user seen share",
-                        "title text value_error body loc msg type problems column line file"]))
+                        "title text value_error body loc msg type problems column line file",
+                        "present entries history changed open acknowledged being-resolved",
+                        "risk-accepted resolved threads proposals decisions about found by the",
+                        "analysis no longer again conflict gap"]))
 HINT = re.compile(r"; (did you mean '[^']*'\?|known: [^\"(]*?)(?= \(nothing|\"|$)")
 RANKS = ["clear", "green", "amber", "amber+strict", "red"]
 Json = Any
@@ -439,8 +442,25 @@ class World:
                                      {"kind": "scenario", "ref": self.scenario})
             self.post_message(partner, tid, [])
             self.post_message(nxt, tid, [partner])
-            self.create_thread(partner, [], {"kind": "gap", "ref": "private"})
+            gap = next(iter(self.findings_of(partner, "gap")), None)
+            self.create_thread(partner, [nxt], {"kind": "gap", "ref": gap} if gap else
+                               {"kind": "scenario", "ref": self.scenario})
             self.create_decision(partner, [nxt])
+
+    # ------------------------------------------------------------ conflicts and gaps
+
+    def findings(self, family: str) -> dict[str, set[str]]:
+        """Each lasting conflict (or gap) id, with the partners that are shown it."""
+        out: dict[str, set[str]] = {}
+        for q in self.partners:
+            r = self.call(q, "GET", f"/api/{family}s")
+            assert r.status_code == 200, r.text
+            for finding in r.json():
+                out.setdefault(finding["id"], set()).add(q)
+        return out
+
+    def findings_of(self, partner: str, family: str) -> list[str]:
+        return [fid for fid, who in self.findings(family).items() if partner in who]
 
 
 # --------------------------------------------------------------------- the matrix
@@ -866,6 +886,8 @@ def _thread_seen(w: World, p: str, tid: str) -> list[tuple[str, set[str]]]:
 
 def _subject_seen(w: World, p: str, subject: dict[str, str]) -> bool:
     """Whether ``p`` may see what a thread is about (scenarios are joint)."""
+    if subject["kind"] in ("conflict", "gap"):
+        return p in w.findings(subject["kind"]).get(subject["ref"], set())
     if subject["kind"] not in ("plan", "task"):
         return True
     pid, _, tid = subject["ref"].partition("/")
@@ -906,8 +928,16 @@ def _threads(w: World, p: str) -> None:
 @route("POST", "/api/threads")
 def _new_thread(w: World, p: str) -> None:
     others = [q for q in w.partners if q != p]
-    made = [w.create_thread(p, [], {"kind": "scenario", "ref": w.scenario}),
-            w.create_thread(p, others[:1], {"kind": "conflict", "ref": "apron"})]
+    made = [w.create_thread(p, [], {"kind": "scenario", "ref": w.scenario})]
+    for family in ("conflict", "gap"):
+        known = w.findings(family)
+        for fid in [f for f, who in known.items() if p in who][:1]:
+            # Shared with every partner: those not shown the conflict are not told which.
+            made.append(w.create_thread(p, others, {"kind": family, "ref": fid}))
+        for fid in [f for f, who in known.items() if p not in who][:PROBES]:
+            w.like_missing(p, "POST", ("/api/threads", {
+                "title": "Probe", "text": "Probe", "share": [],
+                "subject": {"kind": family, "ref": fid}}, None), {fid: w.missing(fid)})
     for plan in w.model.plans:
         if p in w.model.plan_audience(plan):
             made.append(w.create_thread(p, others, {"kind": "plan", "ref": plan["id"]}))
@@ -1060,6 +1090,23 @@ def _new_decision(w: World, p: str) -> None:
     for did in made:
         for q in w.partners:
             _check_decision(w, q, did)
+    # A decision about a conflict: asked partners not shown it are not told which.
+    for fid, who in list(w.findings("conflict").items())[:PROBES]:
+        body = {"text": w.canary("decision", set(w.partners)), "partners": others,
+                "about": {"kind": "conflict", "ref": fid}}
+        if p not in who:
+            w.like_missing(p, "POST", ("/api/decisions", body, None), {fid: w.missing(fid)})
+            continue
+        r = w.call(p, "POST", "/api/decisions", body=body)
+        assert r.status_code == 201, r.text
+        did = w.new_id(r.json()["id"], "decision")
+        w.decisions[did] = {"partner": p, "asked": set(others), "responses": {}}
+        for q in w.partners:
+            about = w.call(q, "GET", f"/api/decisions/{did}").json()["about"]
+            assert about == ({"kind": "conflict", "ref": fid} if q in who
+                             else {"kind": "conflict", "hidden": True})
+            if q in who:
+                assert did in w.call(q, "GET", f"/api/conflicts/{fid}").json()["decisions"]
 
 
 @route("GET", "/api/decisions/{decision_id}")
@@ -1150,6 +1197,8 @@ def _about_its_own(w: World, p: str, entry: Json) -> bool:
         return ref == p or entry["action"] == "analysis"
     if kind == "workspace":
         return True
+    if kind in ("conflict", "gap"):
+        return p in w.findings(kind).get(ref, set())
     if kind == "observations":
         return entry["partner"] in (None, p)
     return bool(entry["partner"] == p)  # users, tokens, sessions, observations
@@ -1164,6 +1213,100 @@ def _audit(w: World, p: str) -> None:
         if entry["partner"] != p:
             assert entry["detail"] == {}, f"{p} reads the detail of another's entry: {entry}"
         assert _about_its_own(w, p, entry), f"{p} reads an audit entry about others: {entry}"
+
+
+def _shown(w: World, p: str, family: str) -> set[str]:
+    """What the reference says ``p`` is shown: its check entries, scenarios aside."""
+    return {json.dumps({k: v for k, v in e.items() if k != "scenarios"}, sort_keys=True)
+            for e in reference_check(w.folder, p)[f"{family}s"]}
+
+
+def _findings(w: World, p: str, family: str) -> None:
+    r = w.call(p, "GET", f"/api/{family}s")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    # Every conflict the reference shows the partner is one lasting conflict, and no more.
+    entries = {json.dumps({k: v for k, v in e.items() if k != "scenarios"}, sort_keys=True)
+               for f in got if f["present"] for e in f["entries"]}
+    assert entries == _shown(w, p, family)
+    for f in got:
+        opaque(f["id"], family)
+        assert f["status"] in ("open", "acknowledged", "being-resolved", "risk-accepted")
+        assert f["present"] and f["entries"], f"{family} {f['id']} shown with nothing in it"
+
+
+@route("GET", "/api/conflicts")
+def _conflicts(w: World, p: str) -> None:
+    _findings(w, p, "conflict")
+
+
+@route("GET", "/api/gaps")
+def _gaps(w: World, p: str) -> None:
+    _findings(w, p, "gap")
+
+
+def _finding(w: World, p: str, family: str) -> None:
+    """One conflict: the same id, status and history for every partner shown it."""
+    known = w.findings(family)
+    answers = {}
+    for fid, who in known.items():
+        path = f"/api/{family}s/{fid}"
+        if p not in who:
+            w.like_missing(p, "GET", (path, None, None), {fid: w.missing(fid)})
+            continue
+        r = w.call(p, "GET", path)
+        assert r.status_code == 200, r.text
+        answers[fid] = r.json()
+        for q in who - {p}:
+            other = w.call(q, "GET", path).json()
+            assert (other["status"], other["history"]) == (r.json()["status"],
+                                                            r.json()["history"])
+    r = w.call(p, "GET", f"/api/{family}s/{w.missing('x' * 16)}")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+    for fid, got in answers.items():
+        listed = next(f for f in w.call(p, "GET", f"/api/{family}s").json() if f["id"] == fid)
+        assert {k: got[k] for k in listed} == listed
+
+
+@route("GET", "/api/conflicts/{conflict_id}")
+def _conflict(w: World, p: str) -> None:
+    _finding(w, p, "conflict")
+
+
+@route("GET", "/api/gaps/{gap_id}")
+def _gap(w: World, p: str) -> None:
+    _finding(w, p, "gap")
+
+
+def _finding_status(w: World, p: str, family: str) -> None:
+    known = w.findings(family)
+    mine = [fid for fid, who in known.items() if p in who][:PROBES]
+    for fid in mine:
+        path = f"/api/{family}s/{fid}/status"
+        reason = w.canary("status", known[fid])
+        r = w.call(p, "POST", path, body={"status": "being-resolved", "reason": reason})
+        assert r.status_code == 200, r.text
+        for q in known[fid]:
+            got = w.call(q, "GET", f"/api/{family}s/{fid}").json()
+            assert got["status"] == "being-resolved"
+            assert (got["history"][-1]["partner"], got["history"][-1]["reason"]) == (p, reason)
+        # Resolved is the analysis's to say.
+        r = w.call(p, "POST", path, body={"status": "resolved", "reason": "Probe"})
+        assert r.status_code == 422
+    for fid in [fid for fid, who in known.items() if p not in who][:PROBES]:
+        w.like_missing(p, "POST", (f"/api/{family}s/{fid}/status",
+                                   {"status": "acknowledged", "reason": "Probe"}, None),
+                       {fid: w.missing(fid)})
+
+
+@route("POST", "/api/conflicts/{conflict_id}/status")
+def _conflict_status(w: World, p: str) -> None:
+    _finding_status(w, p, "conflict")
+
+
+@route("POST", "/api/gaps/{gap_id}/status")
+def _gap_status(w: World, p: str) -> None:
+    _finding_status(w, p, "gap")
 
 
 @route("POST", "/auth/login")
@@ -1227,7 +1370,8 @@ def anonymous(w: World) -> None:
 def snapshot(w: World, p: str) -> dict[str, bytes]:
     """Everything ``p`` can read without writing anything."""
     paths = ["/api/me", "/api/workspace", "/api/plans", "/api/threads", "/api/proposals",
-             "/api/decisions", "/api/acknowledgements", "/api/notifications", "/api/audit"]
+             "/api/decisions", "/api/acknowledgements", "/api/notifications", "/api/audit",
+             "/api/conflicts", "/api/gaps"]
     for plan in w.view(p)["plans"]:
         paths.append(f"/api/plans/{plan}/versions")
     out = {}

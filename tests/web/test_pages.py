@@ -8,10 +8,9 @@ from collections import deque
 import pytest
 from sqlalchemy import select
 
-from jointplan.server import analysis, collab, plans
+from jointplan.server import collab, findings, plans
 from jointplan.services.accounts import Actor
 from jointplan.store.tables import User
-from jointplan.web.render import key_of
 
 from .conftest import PARTNERS, csrf_of, leaks, sign_in, username
 
@@ -157,12 +156,13 @@ def private(pages):
         "change": {"kind": "move-start", "task": "ferry-run", "start": "T+1d"}})
     decision = collab.create_decision(pages.hub, nor, {"text": "Open the remote apron early",
                                                        "partners": ["SOU"]})
-    rra_keys = {key_of(c) for c in analysis.check_for(pages.hub, actor(pages, "RRA"))
-                ["conflicts"]}
-    report = analysis.check_for(pages.hub, nor)
-    conflict = next(key_of(c) for c in report["conflicts"] if key_of(c) not in rra_keys)
-    rra_gaps = {key_of(g) for g in analysis.check_for(pages.hub, actor(pages, "RRA"))["gaps"]}
-    gap = next(key_of(g) for g in report["gaps"] if key_of(g) not in rra_gaps)
+    with pages.hub.db.read() as session:
+        shown = {p: {(f["id"], family) for family in ("conflict", "gap")
+                     for f in findings.list_findings(pages.hub, session, actor(pages, p),
+                                                     family)}
+                 for p in ("NOR", "RRA")}
+    conflict = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "conflict")
+    gap = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "gap")
     return {"thread": thread, "proposal": proposal, "decision": decision,
             "conflict": conflict, "gap": gap}
 
@@ -173,8 +173,8 @@ GETS = [
     ("/threads/{}", "thread", "AAAAAAAAAAAAAAAA"),
     ("/proposals/{}", "proposal", "AAAAAAAAAAAAAAAA"),
     ("/decisions/{}", "decision", "AAAAAAAAAAAAAAAA"),
-    ("/conflicts/{}", "conflict", "0" * 20),
-    ("/gaps/{}", "gap", "0" * 20),
+    ("/conflicts/{}", "conflict", "A" * 16),
+    ("/gaps/{}", "gap", "A" * 16),
 ]
 
 
@@ -202,6 +202,8 @@ POSTS = [
     ("/decisions/{}/responses", "decision", {"stance": "concur"}),
     ("/plans/{}/status", "sou-aster", {"status": "retired", "reason": "x"}),
     ("/plans/{}/expectations/partner-berth/acknowledge", "sou-aster", {}),
+    ("/conflicts/{}/status", "conflict", {"status": "acknowledged", "reason": "x"}),
+    ("/gaps/{}/status", "gap", {"status": "acknowledged", "reason": "x"}),
 ]
 
 
@@ -397,6 +399,57 @@ def test_a_thread_about_a_task_hidden_from_a_partner_does_not_name_it(pages):
 
 
 
+def test_a_conflicts_status_set_on_its_page_is_what_the_other_partner_sees(pages):
+    with pages.hub.db.read() as session:
+        shown = {p: {f["id"]: f for f in findings.list_findings(
+            pages.hub, session, actor(pages, p), "conflict")} for p in ("NOR", "SOU")}
+    beds = next(i for i, f in shown["NOR"].items()
+                if f["entries"][0].get("resource") == "beds-aster")
+    assert beds in shown["SOU"]
+    nor, sou = pages.client("NOR"), pages.client("SOU")
+    # The dashboards of both link the same conflict to the same page.
+    for client in (nor, sou):
+        assert f'href="/conflicts/{beds}"' in client.get("/").text
+    csrf = csrf_of(nor.get(f"/conflicts/{beds}").text)
+    missing = nor.post(f"/conflicts/{beds}/status", data={"csrf": csrf,
+                                                          "status": "risk-accepted"})
+    assert missing.status_code == 422 and "say why" in missing.text
+    answer = nor.post(f"/conflicts/{beds}/status", data={
+        "csrf": csrf, "status": "risk-accepted", "reason": "two beds short for a day"})
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"/conflicts/{beds}?done=finding-status")
+    page = sou.get(f"/conflicts/{beds}").text
+    assert "risk accepted" in page and "two beds short for a day" in page
+    assert "casualty-care" not in page  # NOR's hidden counterpart stays hidden
+    thread = nor.post("/threads", data={"csrf": csrf, "kind": "conflict", "ref": beds,
+                                        "title": "Beds", "text": "stagger?",
+                                        "share": ["SOU"]})
+    path = thread.headers["location"].split("?")[0]
+    assert f'href="{path}"' in sou.get(f"/conflicts/{beds}").text
+
+
+
+def test_a_proposal_sent_from_a_conflict_page_is_listed_on_it(pages):
+    with pages.hub.db.read() as session:
+        quay = next(f["id"] for f in findings.list_findings(pages.hub, session,
+                                                            actor(pages, "SOU"), "conflict")
+                    if "aster-quay" in f["entries"][0].get("areas", []))
+    sou = pages.client("SOU")
+    page = sou.get(f"/conflicts/{quay}").text
+    assert f'name="about_ref" value="{quay}"' in page
+    answer = sou.post("/proposals", data={
+        "csrf": csrf_of(page), "target": "nor-evacuation/ferry-run", "kind": "move-start",
+        "start": "T+26h", "reason": "the quay is closed", "about_kind": "conflict",
+        "about_ref": quay})
+    assert answer.status_code == 303, answer.text
+    proposal = answer.headers["location"].split("?")[0]
+    assert f'href="/conflicts/{quay}"' in pages.client("NOR").get(proposal).text
+    with pages.hub.db.read() as session:
+        found = findings.get_finding(pages.hub, session, actor(pages, "NOR"), "conflict", quay)
+    assert found["proposals"] == [proposal.rsplit("/", 1)[1]]
+    assert f'href="{proposal}"' in pages.client("NOR").get(f"/conflicts/{quay}").text
+
+
 def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
     """The risk panel comes from the same kernel and cut as the API, for this plan only."""
     client = pages.client("NOR")
@@ -413,3 +466,25 @@ def test_the_plan_page_runs_a_risk_simulation_cut_for_the_partner(pages):
     nowhere = pages.client("RRA").get("/plans/sou-nothin/risk")
     assert missing.status_code == nowhere.status_code == 404
     assert missing.text == nowhere.text
+
+
+def test_a_resolved_conflict_keeps_its_page_and_its_threads(pages):
+    from jointplan.server.assemble import Source
+    from tests.conftest import EXAMPLES
+
+    nor = actor(pages, "NOR")
+    with pages.hub.db.read() as session:
+        beds = next(f["id"] for f in findings.list_findings(pages.hub, session, nor, "conflict")
+                    if f["entries"][0].get("resource") == "beds-aster")
+    thread = collab.create_thread(pages.hub, nor, {"subject": {"kind": "conflict", "ref": beds},
+                                                   "title": "Beds", "text": "x",
+                                                   "share": ["SOU"]})
+    text = (EXAMPLES / "northern-strait" / "nor-evacuation.yaml").read_text()
+    plans.import_files(pages.hub, nor, [Source("nor-evacuation.yaml", text.replace(
+        "uses: {beds-aster: 12}", "uses: {beds-aster: 10}").encode())], reason="fewer beds")
+    for partner in ("NOR", "SOU"):
+        page = pages.client(partner).get(f"/conflicts/{beds}")
+        assert page.status_code == 200
+        assert "no longer finds this conflict" in page.text
+        assert f'href="/threads/{thread}"' in page.text
+        assert 'name="status"' not in page.text

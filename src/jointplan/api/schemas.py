@@ -42,6 +42,13 @@ class SubjectIn(Strict):
     ref: str = Field(min_length=1, max_length=300)
 
 
+class AboutIn(Strict):
+    """The lasting conflict or gap a proposal or decision is about."""
+
+    kind: Literal["conflict", "gap"]
+    ref: str = Field(min_length=1, max_length=64)
+
+
 class ThreadIn(Strict):
     subject: SubjectIn
     title: str = Field(min_length=1, max_length=300)
@@ -59,6 +66,7 @@ class ProposalIn(Strict):
     change: dict[str, Any] = Field(description="{kind: move-start|set-quantity|add-provision,"
                                    " ...}")
     reason: str = Field(min_length=1, max_length=5000)
+    about: AboutIn | None = None
 
 
 class DeclineIn(Strict):
@@ -72,6 +80,7 @@ class AcceptIn(Strict):
 class DecisionIn(Strict):
     text: str = Field(min_length=1, max_length=20000)
     partners: list[str] = Field(min_length=1)
+    about: AboutIn | None = None
 
 
 class ResponseIn(Strict):

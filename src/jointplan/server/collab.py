@@ -29,6 +29,7 @@ from ..store.tables import (
     Thread,
     User,
 )
+from . import findings
 from .concurrency import Stale, versions_since
 from .hub import Hub, Invalid, NotFound, allow
 from .plans import new_version, plan_view, workspace_view
@@ -71,6 +72,8 @@ def _check_subject(hub: Hub, session: Session, actor: Actor, kind: Any, ref: Any
     ws = hub.current(session).workspace
     if kind == "scenario" and ref not in {s.id for s in ws.scenarios}:
         raise Invalid("subject.ref", f"no scenario {ref!r}")
+    if kind in findings.FAMILIES:
+        findings.check_about(session, actor, kind, ref, "subject.ref")
     if kind in ("plan", "task"):
         pid, _, tid = ref.partition("/")
         try:
@@ -128,20 +131,21 @@ def _messages(session: Session, actor: Actor, thread: Thread) -> list[Message]:
 
 
 def _seen_subjects(hub: Hub, session: Session, actor: Actor) -> set[str]:
-    """The plans and tasks (`PLAN/TASK`) the actor may see, as a thread's subject names them."""
+    """The plans, tasks (`PLAN/TASK`), conflicts and gaps the actor may see, as a thread's
+    subject names them."""
     seen: set[str] = set()
     for plan in workspace_view(hub, session, actor)["plans"]:
         seen.add(plan["id"])
         seen.update(f"{plan['id']}/{t['id']}" for t in plan.get("tasks", []))
-    return seen
+    return seen | findings.visible_ids(session, actor)
 
 
 def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
                  seen: set[str]) -> dict[str, Any]:
     messages = _messages(session, actor, t)
     subject: dict[str, Any] = {"kind": t.subject_kind, **t.subject}
-    if t.subject_kind in ("plan", "task") and t.subject.get("ref") not in seen:
-        # A partner in the thread that may not see its plan or task is not told which.
+    if t.subject_kind != "scenario" and t.subject.get("ref") not in seen:
+        # A partner in the thread that may not see its subject is not told which.
         subject = {"kind": t.subject_kind, "hidden": True}
     out: dict[str, Any] = {"id": t.id, "subject": subject,
                            "title": t.title, "partner": t.partner,
@@ -264,6 +268,7 @@ def create_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
                             reason=reason)
         session.add(proposal)
         session.flush()
+        findings.link(session, actor, body.get("about"), "proposal", proposal.id)
         audit.append(session, action="proposal.create", subject=f"proposal:{proposal.id}",
                      user_id=actor.user_id, partner=actor.partner,
                      owners=[actor.partner, plan["owner"]])
@@ -272,10 +277,11 @@ def create_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
         return proposal.id
 
 
-def _proposal_json(p: Proposal) -> dict[str, Any]:
+def _proposal_json(session: Session, actor: Actor, p: Proposal) -> dict[str, Any]:
     return {"id": p.id, "plan": p.plan_id, "owner": p.owner, "partner": p.partner,
             "change": p.change, "reason": p.reason, "status": p.status, "answer": p.answer,
-            "created": _iso(p.created)}
+            "created": _iso(p.created),
+            "about": findings.about(session, actor, "proposal", p.id)}
 
 
 def _visible_proposal(session: Session, actor: Actor, proposal_id: str) -> Proposal:
@@ -287,12 +293,12 @@ def _visible_proposal(session: Session, actor: Actor, proposal_id: str) -> Propo
 
 def list_proposals(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(select(Proposal).order_by(Proposal.created, Proposal.id))
-    return [_proposal_json(p) for p in rows
+    return [_proposal_json(session, actor, p) for p in rows
             if exchanges.sees_proposal(actor.partner, p.partner, p.owner)]
 
 
 def get_proposal(hub: Hub, session: Session, actor: Actor, proposal_id: str) -> dict[str, Any]:
-    return _proposal_json(_visible_proposal(session, actor, proposal_id))
+    return _proposal_json(session, actor, _visible_proposal(session, actor, proposal_id))
 
 
 def _apply(doc: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +348,7 @@ def decide_proposal(hub: Hub, actor: Actor, proposal_id: str, accept: bool,
                      user_id=actor.user_id, partner=actor.partner, owners=[p.owner, p.partner])
         session.add(Notification(partner=p.partner, text=f"{p.owner} {p.status} your "
                                  f"proposal on {p.plan_id}"))
-        return _proposal_json(p)
+        return _proposal_json(session, actor, p)
 
 
 def _recheck(hub: Hub, session: Session, p: Proposal) -> None:
@@ -381,6 +387,7 @@ def create_decision(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
         d = Decision(partner=actor.partner, author=actor.user_id, text=text, asked=asked)
         session.add(d)
         session.flush()
+        findings.link(session, actor, body.get("about"), "decision", d.id)
         audit.append(session, action="decision.create", subject=f"decision:{d.id}",
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner, *asked])
         return d.id
@@ -393,21 +400,22 @@ def _visible_decision(session: Session, actor: Actor, decision_id: str) -> Decis
     return d
 
 
-def _decision_json(session: Session, d: Decision) -> dict[str, Any]:
+def _decision_json(session: Session, actor: Actor, d: Decision) -> dict[str, Any]:
     responses = {r.partner: {"stance": r.stance, "note": r.note, "at": _iso(r.created)}
                  for r in session.scalars(select(Response).where(Response.decision_id == d.id))}
     return {"id": d.id, "text": d.text, "partner": d.partner, "partners": d.asked,
-            "responses": {p: responses.get(p) for p in d.asked}, "created": _iso(d.created)}
+            "responses": {p: responses.get(p) for p in d.asked}, "created": _iso(d.created),
+            "about": findings.about(session, actor, "decision", d.id)}
 
 
 def list_decisions(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(select(Decision).order_by(Decision.created, Decision.id))
-    return [_decision_json(session, d) for d in rows
+    return [_decision_json(session, actor, d) for d in rows
             if exchanges.sees_decision(actor.partner, d.partner, d.asked)]
 
 
 def get_decision(hub: Hub, session: Session, actor: Actor, decision_id: str) -> dict[str, Any]:
-    return _decision_json(session, _visible_decision(session, actor, decision_id))
+    return _decision_json(session, actor, _visible_decision(session, actor, decision_id))
 
 
 def respond(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -433,7 +441,7 @@ def respond(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any]) -> d
         audit.append(session, action="decision.respond", subject=f"decision:{d.id}",
                      user_id=actor.user_id, partner=actor.partner,
                      owners=[d.partner, *d.asked], detail={"stance": stance})
-        return _decision_json(session, d)
+        return _decision_json(session, actor, d)
 
 
 # -- acknowledgements, notifications, audit ------------------------------------------

@@ -29,6 +29,7 @@ from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
 from .concurrency import etag_of_version, etag_of_view, require_base
+from .findings import reconcile
 from .hub import Current, Hub, Invalid, NotFound, Version, allow, canonical
 from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
 from .limits import Limits
@@ -93,6 +94,7 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
             plans = [v.doc for _, v in sorted(hub.latest_versions(session).items())]
             tell_owners(session, stored_model(joint, plans, [],  # type: ignore[arg-type]
                                               stored_breaks(session))[1])
+        reconcile(hub, session)
     return counts
 
 
@@ -205,6 +207,8 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str,
             add_breaks(session, uploaded_plans, breaks)
         if resolved is not None:
             tell_owners(session, resolved)
+        if uploaded_plans:
+            reconcile(hub, session)
     return {"plans": sorted(uploaded_plans), "versions": stored_ids,
             "observations": sum(len(d["observations"]) for _, d in docs
                                 if d["kind"] == "observations")}
@@ -494,6 +498,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
                              partner=actor.partner)
     add_breaks(session, [doc["id"]], breaks)
     tell_owners(session, resolved)
+    reconcile(hub, session)
     return version
 
 

@@ -28,7 +28,7 @@ PROVISION_FIELDS = ("window", "uses")
 Entry = dict[str, Any]
 
 
-class _Viewer:
+class Viewer:
     """Naming decisions for one viewer, remembered per item and field set."""
 
     def __init__(self, rules: Rules, compiled: Compiled, viewer: str | None) -> None:
@@ -72,30 +72,43 @@ class _Viewer:
         return own or all_named, not all_named
 
 
-def _capacity(v: _Viewer, leaf: str, sweep: CapacitySweep) -> list[Entry]:
-    c = v.c
+def members_of(c: Compiled, sweep: CapacitySweep) -> dict[int, list[int]]:
+    """The item rows of each conflict of a sweep."""
     members: dict[int, list[int]] = {}
     for k, u in zip(sweep.member_conflict.tolist(), sweep.member_use.tolist(), strict=True):
         members.setdefault(k, []).append(int(c.use_item[u]))
+    return {k: sorted(set(rows)) for k, rows in members.items()}
+
+
+def _capacity(v: Viewer, leaf: str, sweep: CapacitySweep) -> list[Entry]:
+    members = members_of(v.c, sweep)
     out = []
     for k in range(len(sweep)):
-        rows = sorted(set(members.get(k, [])))
-        shown, hidden = v.shown(rows, "capacity")
-        if not shown:
-            continue
-        a, b = int(sweep.start[k]), int(sweep.end[k])
-        resource = c.workspace.resources[int(sweep.resource[k])]
-        pieces = [(a, b)]
-        if hidden:
-            own = [(max(int(c.start[i]), a), min(int(c.end[i]), b))
-                   for i in rows if v.owner(i) == v.viewer]
-            pieces = _union(own)
-        for pa, pb in pieces:
-            in_piece = [i for i in rows if c.start[i] < pb and c.end[i] > pa]
-            out.append({"kind": "capacity", "resource": resource.id, "scenarios": [leaf],
-                        "window": [pa, pb], "demand": sweep.peak_within(k, pa, pb),
-                        "capacity": resource.capacity,
-                        "tasks": v.items(in_piece, "capacity")})
+        out.extend(capacity_entries(v, leaf, sweep, k, members.get(k, [])))
+    return out
+
+
+def capacity_entries(v: Viewer, leaf: str, sweep: CapacitySweep, k: int,
+                     rows: list[int]) -> list[Entry]:
+    """Conflict ``k`` of a sweep as the viewer is told of it (nothing if not shown)."""
+    c = v.c
+    shown, hidden = v.shown(rows, "capacity")
+    if not shown:
+        return []
+    a, b = int(sweep.start[k]), int(sweep.end[k])
+    resource = c.workspace.resources[int(sweep.resource[k])]
+    pieces = [(a, b)]
+    if hidden:
+        own = [(max(int(c.start[i]), a), min(int(c.end[i]), b))
+               for i in rows if v.owner(i) == v.viewer]
+        pieces = _union(own)
+    out = []
+    for pa, pb in pieces:
+        in_piece = [i for i in rows if c.start[i] < pb and c.end[i] > pa]
+        out.append({"kind": "capacity", "resource": resource.id, "scenarios": [leaf],
+                    "window": [pa, pb], "demand": sweep.peak_within(k, pa, pb),
+                    "capacity": resource.capacity,
+                    "tasks": v.items(in_piece, "capacity")})
     return out
 
 
@@ -109,23 +122,28 @@ def _union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if a < b]
 
 
-def _areas(v: _Viewer, leaf: str, first: np.ndarray, second: np.ndarray,
+def _areas(v: Viewer, leaf: str, first: np.ndarray, second: np.ndarray,
            start: np.ndarray, end: np.ndarray) -> list[Entry]:
     out = []
     for i, j, a, b in zip(first.tolist(), second.tolist(), start.tolist(), end.tolist(),
                           strict=True):
-        shown, _ = v.shown([i, j], "area")
-        if not shown:
-            continue
-        areas = sorted({v.c.workspace.areas[int(v.c.area[x])].id
-                        for x in (i, j) if v.named(x, "area")})
-        # Both items are in use throughout the overlap, so cutting changes nothing.
-        out.append({"kind": "area", "areas": areas, "scenarios": [leaf], "window": [a, b],
-                    "tasks": v.items([i, j], "area")})
+        out.extend(area_entries(v, leaf, i, j, a, b))
     return out
 
 
-def _gap(v: _Viewer, gap: Gap) -> Entry | None:
+def area_entries(v: Viewer, leaf: str, i: int, j: int, a: int, b: int) -> list[Entry]:
+    """The area conflict of items ``i`` and ``j`` as the viewer is told of it."""
+    shown, _ = v.shown([i, j], "area")
+    if not shown:
+        return []
+    areas = sorted({v.c.workspace.areas[int(v.c.area[x])].id
+                    for x in (i, j) if v.named(x, "area")})
+    # Both items are in use throughout the overlap, so cutting changes nothing.
+    return [{"kind": "area", "areas": areas, "scenarios": [leaf], "window": [a, b],
+             "tasks": v.items([i, j], "area")}]
+
+
+def gap_entry(v: Viewer, gap: Gap) -> Entry | None:
     rules, viewer, plan, e = v.rules, v.viewer, gap.plan, gap.expectation
     if viewer is not None and viewer not in (plan.owner, e.from_):
         if not rules.sees_fields(viewer, plan, e, ("window", "uses")):
@@ -137,7 +155,7 @@ def _gap(v: _Viewer, gap: Gap) -> Entry | None:
             "scenarios": [gap.leaf], "window": list(e.window)}
 
 
-def _merge(entries: list[Entry], leaf_order: dict[str, int]) -> list[Entry]:
+def merge(entries: list[Entry], leaf_order: dict[str, int]) -> list[Entry]:
     """Entries that print the same but for `scenarios` are reported once."""
     merged: dict[str, Entry] = {}
     for entry in entries:
@@ -155,25 +173,20 @@ def check_result(analysis: Analysis, rules: Rules, viewer: str | None) -> dict[s
     """The contract's `check --json` object for ``viewer`` (``None``: the custodian)."""
     c = analysis.compiled
     ws = c.workspace
-    v = _Viewer(rules, c, viewer)
+    v = Viewer(rules, c, viewer)
     conflicts: list[Entry] = []
     gaps: list[Entry] = []
     for la in analysis.leaves:
         conflicts.extend(_capacity(v, la.leaf, la.capacity))
         conflicts.extend(_areas(v, la.leaf, la.areas.first, la.areas.second, la.areas.start,
                                 la.areas.end))
-        gaps.extend(g for g in (_gap(v, gap) for gap in la.gaps) if g is not None)
+        gaps.extend(g for g in (gap_entry(v, gap) for gap in la.gaps) if g is not None)
     order = {leaf: k for k, leaf in enumerate(c.leaves)}
-    conflicts = _merge(conflicts, order)
-    gaps = _merge(gaps, order)
+    conflicts = merge(conflicts, order)
+    gaps = merge(gaps, order)
 
-    def scen(entry: Entry) -> list[int]:
-        return [order[s] for s in entry["scenarios"]]
-
-    conflicts.sort(key=lambda e: (e["kind"] != "capacity", e.get("resource", ""),
-                                  e.get("areas", []), e["window"], scen(e),
-                                  json.dumps(e["tasks"], sort_keys=True)))
-    gaps.sort(key=lambda e: (e["expectation"], KINDS.index(e["kind"]), scen(e)))
+    conflicts.sort(key=lambda e: conflict_order(e, order))
+    gaps.sort(key=lambda e: gap_order(e, order))
     coverage = _coverage(rules, c, viewer)
     seen_obs = [o for o in ws.observations if rules.sees_observation(viewer, o)]
     figures = likelihoods(ws, seen_obs)
@@ -182,6 +195,19 @@ def check_result(analysis: Analysis, rules: Rules, viewer: str | None) -> dict[s
         "coverage": coverage,
         "likelihood": {k: (None if p is None else round(p, 6)) for k, p in figures.items()},
     }
+
+
+def conflict_order(entry: Entry, order: dict[str, int]) -> tuple[Any, ...]:
+    """Where a conflict entry goes in the report: by kind, place, window, scenarios, items."""
+    return (entry["kind"] != "capacity", entry.get("resource", ""), entry.get("areas", []),
+            entry["window"], [order[s] for s in entry["scenarios"]],
+            json.dumps(entry["tasks"], sort_keys=True))
+
+
+def gap_order(entry: Entry, order: dict[str, int]) -> tuple[Any, ...]:
+    """Where a gap entry goes in the report: by expectation, kind, scenarios."""
+    return (entry["expectation"], KINDS.index(entry["kind"]),
+            [order[s] for s in entry["scenarios"]])
 
 
 def _coverage(rules: Rules, c: Compiled, viewer: str | None) -> dict[str, dict[str, int]]:

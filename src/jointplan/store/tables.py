@@ -6,7 +6,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -260,3 +269,65 @@ class IdempotentResponse(Base):
     body: Mapped[str] = mapped_column(Text)
     media_type: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(default=now, index=True)
+
+
+class Finding(Base):
+    """A conflict or gap that lasts across plan versions (see `server/findings.py`).
+
+    ``place``, ``items``, ``window`` and ``scenarios`` are what the full
+    analysis last found, hidden items included: they are matched against the
+    next analysis and never sent to anyone. What each partner is told is in
+    ``views``, cut by the gate.
+    """
+
+    __tablename__ = "findings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    family: Mapped[str] = mapped_column(String(8), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    place: Mapped[list[Any]] = mapped_column(JSON)
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    window: Mapped[list[Any]] = mapped_column(JSON)
+    scenarios: Mapped[list[Any]] = mapped_column(JSON)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(24), default="open")
+    audience: Mapped[list[Any]] = mapped_column(JSON)
+    """The partners shown it (while present: now; once resolved: when last present)."""
+    former: Mapped[list[Any]] = mapped_column(JSON)
+    """Partners shown it before but not now: to them it reads as resolved."""
+    views: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Partner -> the `check` entries it is (or, for a former partner, was last) told."""
+    told: Mapped[list[Any]] = mapped_column(JSON)
+    """`VIEWER>OWNER` pairs whose owner was told the viewer is shown its hidden items here."""
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    """SHA-256 of what was last found and shown: a write rewrites only what changed."""
+    created: Mapped[datetime] = mapped_column(default=now)
+    changed: Mapped[datetime] = mapped_column(default=now)
+
+
+class FindingEvent(Base):
+    """One change of a finding's status: who (or the analysis), when, and why."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (UniqueConstraint("finding_id", "seq"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    partner: Mapped[str | None] = mapped_column(String(8))
+    """None: set by the analysis (found, resolved, reopened)."""
+    author: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    audience: Mapped[list[Any]] = mapped_column(JSON)
+    """The partners that read this change: those shown the finding when it was made."""
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class FindingLink(Base):
+    """A proposal or decision made about a finding."""
+
+    __tablename__ = "finding_links"
+    __table_args__ = (UniqueConstraint("target_kind", "target_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(32))

@@ -121,7 +121,7 @@ def _change(values: Json) -> Json:
 
 PROPOSAL_FIELDS = ("plan", "target", "kind", "start", "resource", "quantity", "reason",
                    "prov_id", "prov_what", "prov_start", "prov_end", "prov_resource",
-                   "prov_quantity", "answers")
+                   "prov_quantity", "answers", "about_kind", "about_ref")
 
 
 def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
@@ -148,8 +148,11 @@ def new_proposal(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
     else:
         values["task"] = ""
     try:
+        about = ({"kind": values["about_kind"], "ref": values["about_ref"]}
+                 if values["about_ref"] else None)
         proposal_id = collab.create_proposal(hub, actor, {
-            "plan": values["plan"], "change": _change(values), "reason": values["reason"]})
+            "plan": values["plan"], "change": _change(values), "reason": values["reason"],
+            "about": about})
     except Invalid as exc:
         return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
     return done(f"/proposals/{proposal_id}", "proposed")

@@ -1,8 +1,9 @@
-"""Conflict and gap pages: the overlap on a timeline, the load against capacity, the map.
+"""Conflict and gap pages: the overlap on a timeline, the load against capacity, the map,
+and the lasting conflict's status, history and threads.
 
-Conflicts and gaps have no ids; each is addressed by a hash of the entry as
-the partner received it from the analysis (`render.key_of`). A key that is
-not among the partner's own entries answers like any missing page.
+A conflict or gap is addressed by its lasting id (`server/findings.py`): the
+same for every partner shown it, kept across plan versions. An id the
+partner is not shown answers like any missing page.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..caller import HubDep
-from ..server import analysis, collab, plans
-from ..server.hub import NotFound
-from .render import PageActor, PageRoute, key_of, page
+from ..server import collab, findings, plans
+from ..server.hub import Hub, Invalid
+from ..services.accounts import Actor
+from .render import FormDep, PageActor, PageRoute, done, field, page
 from .shape import (
     conflict_items,
     conflict_rows,
@@ -31,20 +33,83 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Json = dict[str, Any]
 
 
-def _threads_about(hub: Any, actor: Any, kind: str, key: str) -> list[Json]:
+def _lasting(hub: Hub, actor: Actor, family: str, finding_id: str) -> tuple[Json, Json,
+                                                                            list[Json]]:
+    """The finding as the partner knows it, the partner's view, and the threads about it."""
     with hub.db.read() as session:
-        return [t for t in collab.list_threads(hub, session, actor)
-                if t["subject"]["kind"] == kind and t["subject"].get("ref") == key]
-
-
-@router.get("/conflicts/{key}")
-def conflict_page(request: Request, hub: HubDep, actor: PageActor, key: str) -> Response:
-    report = analysis.check_for(hub, actor)
-    conflict = next((c for c in report["conflicts"] if key_of(c) == key), None)
-    if conflict is None:
-        raise NotFound(key)
-    with hub.db.read() as session:
+        finding = findings.get_finding(hub, session, actor, family, finding_id)
         view = plans.workspace_view(hub, session, actor)
+        threads = [t for t in collab.list_threads(hub, session, actor)
+                   if t["id"] in finding["threads"]]
+        finding["proposals"] = [collab.get_proposal(hub, session, actor, pid)
+                                for pid in finding["proposals"]]
+        finding["decisions"] = [collab.get_decision(hub, session, actor, did)
+                                for did in finding["decisions"]]
+    return finding, view, threads
+
+
+def combined(entries: list[Json]) -> Json:
+    """One entry for the page from what the partner is told of one conflict.
+
+    A conflict with hidden counterparts is cut to the windows the partner's own
+    items are in use, and one found in several scenarios may differ between
+    them: the page shows the span of those windows, lists each, and names
+    every item of any of them.
+    """
+    first = entries[0]
+    windows = sorted({(e["window"][0], e["window"][1]) for e in entries})
+    scenarios: list[str] = []
+    for e in entries:
+        scenarios += [x for x in e["scenarios"] if x not in scenarios]
+    out = {**first, "window": [min(a for a, _ in windows), max(b for _, b in windows)],
+           "windows": [list(w) for w in windows], "scenarios": scenarios}
+    if "tasks" in first:
+        named: list[Json] = []
+        hidden: list[Json] = []
+        for e in entries:
+            for item in e["tasks"]:
+                target = hidden if item.get("hidden") else named
+                if item not in target:
+                    target.append(item)
+        out["tasks"] = named + hidden
+    if "demand" in first:
+        out["demand"] = max(e["demand"] for e in entries)
+    return out
+
+
+STATUS_CHOICES = [("open", "Open"), ("acknowledged", "Acknowledged"),
+                  ("being-resolved", "Being resolved"), ("risk-accepted", "Risk accepted")]
+
+
+def _status_post(request: Request, hub: Hub, actor: Actor, family: str, finding_id: str,
+                 form: Any) -> Response:
+    status, reason = field(form, "status"), field(form, "reason")
+    try:
+        findings.set_status(hub, actor, family, finding_id, status, reason)
+    except Invalid as exc:
+        render = conflict_page if family == "conflict" else gap_page
+        return render(request, hub, actor, finding_id, errors=[f"{exc.field}: {exc}"],
+                      values={"status": status, "reason": reason}, status=422)
+    return done(f"/{family}s/{finding_id}", "finding-status", "#status-h")
+
+
+@router.get("/conflicts/{conflict_id}")
+def conflict_get(request: Request, hub: HubDep, actor: PageActor,
+                 conflict_id: str) -> Response:
+    return conflict_page(request, hub, actor, conflict_id)
+
+
+@router.post("/conflicts/{conflict_id}/status")
+def conflict_status(request: Request, hub: HubDep, actor: PageActor, conflict_id: str,
+                    form: FormDep) -> Response:
+    return _status_post(request, hub, actor, "conflict", conflict_id, form)
+
+
+def conflict_page(request: Request, hub: Hub, actor: Actor, key: str, *,
+                  errors: list[str] | None = None, values: Json | None = None,
+                  status: int = 200) -> Response:
+    finding, view, threads = _lasting(hub, actor, "conflict", key)
+    conflict = combined(finding["entries"])
     items = conflict_items(conflict, view)
     win = (conflict["window"][0], conflict["window"][1])
     what = (f"resource {conflict['resource']}" if conflict["kind"] == "capacity"
@@ -78,19 +143,29 @@ def conflict_page(request: Request, hub: HubDep, actor: PageActor, key: str) -> 
                 resources=resources, area_ids=area_ids, geojson=geojson(view, area_ids),
                 areas={a["id"]: a["name"] for a in view["areas"]},
                 hidden=[it["partner"] for it in items if it["hidden"]],
-                proposable=proposable, threads=_threads_about(hub, actor, "conflict", key),
+                proposable=proposable if finding["present"] else [], threads=threads,
+                finding=finding, choices=STATUS_CHOICES, errors=errors or [],
+                values=values or {"status": finding["status"], "reason": ""}, status=status,
                 partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]})
 
 
-@router.get("/gaps/{key}")
-def gap_page(request: Request, hub: HubDep, actor: PageActor, key: str) -> Response:
-    report = analysis.check_for(hub, actor)
-    gap = next((g for g in report["gaps"] if key_of(g) == key), None)
-    if gap is None:
-        raise NotFound(key)
-    with hub.db.read() as session:
-        view = plans.workspace_view(hub, session, actor)
+@router.get("/gaps/{gap_id}")
+def gap_get(request: Request, hub: HubDep, actor: PageActor, gap_id: str) -> Response:
+    return gap_page(request, hub, actor, gap_id)
+
+
+@router.post("/gaps/{gap_id}/status")
+def gap_status(request: Request, hub: HubDep, actor: PageActor, gap_id: str,
+               form: FormDep) -> Response:
+    return _status_post(request, hub, actor, "gap", gap_id, form)
+
+
+def gap_page(request: Request, hub: Hub, actor: Actor, key: str, *,
+             errors: list[str] | None = None, values: Json | None = None,
+             status: int = 200) -> Response:
+    finding, view, threads = _lasting(hub, actor, "gap", key)
+    gap = combined(finding["entries"])
     pid, _, eid = gap["expectation"].partition("/")
     expectation = find_item(view, pid, "expects", eid) or {"id": eid}
     provisions = []
@@ -112,11 +187,14 @@ def gap_page(request: Request, hub: HubDep, actor: PageActor, key: str) -> Respo
                      "answer it, from T0.", highlight=(gap["window"][0], gap["window"][1]))
     expecting = find_plan(view, pid) or {}
     mine = expecting.get("owner") == actor.partner
-    targets = [p for p in view["plans"] if p.get("owner") == gap["from"]] if mine else []
+    targets = ([p for p in view["plans"] if p.get("owner") == gap["from"]]
+               if mine and finding["present"] else [])
     return page(request, "gap.html", actor, section="dashboard", key=key, gap=gap,
                 expectation=expectation, provisions=provisions, chart=chart, rows=rows,
                 targets=targets, resources=view["resources"],
                 quantity=next(iter(expectation.get("uses", {}).values()), ""),
-                threads=_threads_about(hub, actor, "gap", key),
+                threads=threads, finding=finding, choices=STATUS_CHOICES,
+                errors=errors or [], status=status,
+                values=values or {"status": finding["status"], "reason": ""},
                 partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]})

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..caller import SESSION_COOKIE, HubDep
-from ..server import analysis, collab, plans
+from ..server import analysis, collab, findings, plans
 from ..server.hub import Invalid
 from ..services import accounts
 from . import collab_pages, conflict_pages, plan_pages
@@ -28,7 +28,6 @@ from .render import (
     field,
     fields,
     fragment,
-    key_of,
     page,
     safe_next,
 )
@@ -117,6 +116,7 @@ def dashboard(request: Request, hub: HubDep, actor: PageActor) -> Response:
         # Analyses are audited on every page that shows one; they would drown the rest.
         activity = [e for e in collab.audit_entries(hub, session, actor)
                     if e["action"] != "analysis"][:12]
+        conflict_ids, gap_ids = findings.ids_for(session, actor, report)
     waiting_proposals = [p for p in proposals if p["status"] == "open"
                          and p["owner"] == actor.partner]
     mine_open = [p for p in proposals if p["status"] == "open"
@@ -129,8 +129,8 @@ def dashboard(request: Request, hub: HubDep, actor: PageActor) -> Response:
                 report=report, tree=scenario_tree(view["scenarios"], report["likelihood"]),
                 leaves=leaves(view["scenarios"]), partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]},
-                conflicts=[(key_of(c), c) for c in report["conflicts"]],
-                gaps=[(key_of(g), g) for g in report["gaps"]],
+                conflicts=list(zip(conflict_ids, report["conflicts"], strict=True)),
+                gaps=list(zip(gap_ids, report["gaps"], strict=True)),
                 waiting_proposals=waiting_proposals, mine_open=mine_open,
                 waiting_decisions=waiting_decisions, notes=notes, activity=activity)
 

@@ -8,8 +8,6 @@ sends the browser to the sign-in form.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -102,12 +100,6 @@ def yaml_text(value: Any) -> str:
     return str(yaml.safe_dump(value, sort_keys=False, allow_unicode=True))
 
 
-def key_of(entry: dict[str, Any]) -> str:
-    """A stable address for a conflict or gap: a hash of the entry as the partner got it."""
-    text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 def item_name(item: dict[str, Any]) -> str:
     """`PLAN/TASK` (or provision) of a named item in a conflict."""
     return f"{item['plan']}/{item.get('task') or item.get('provision')}"
@@ -117,7 +109,7 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(t=t, window=window, pct=pct, duration=duration_text, key=key_of,
+    env.filters.update(t=t, window=window, pct=pct, duration=duration_text,
                        item_name=item_name, val=value_text, yaml=yaml_text)
     return env
 
@@ -137,6 +129,8 @@ FLASH = {
     "decision": "Decision opened; the partners asked are notified on their dashboards.",
     "responded": "Your partner's response is recorded.",
     "acknowledged": "Expectation acknowledged.",
+    "finding-status": "Status changed: every partner shown it sees the new status and your "
+                      "reason.",
 }
 
 

@@ -1,0 +1,102 @@
+"""Who is shown each conflict and gap of the full analysis, and what each is told of it.
+
+A lasting conflict or gap (see `server/findings.py`) is known to exactly the
+partners whose cut of the analysis shows it: the same cut as
+`jointplan check --as PARTNER` (`cut.py`), restricted to one occurrence. A
+partner not shown it is not told it exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..analysis.occurrences import Occurrence
+from ..analysis.run import Analysis
+from .cut import (
+    Entry,
+    Viewer,
+    area_entries,
+    capacity_entries,
+    conflict_order,
+    gap_entry,
+    gap_order,
+    members_of,
+    merge,
+)
+from .rules import Decision, Rules
+
+
+@dataclass
+class FindingCut:
+    """Cuts occurrences of one analysis for each partner (built once per analysis)."""
+
+    analysis: Analysis
+    rules: Rules
+    _viewers: dict[str, Viewer] = field(default_factory=dict)
+    _members: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+
+    def _viewer(self, partner: str) -> Viewer:
+        if partner not in self._viewers:
+            self._viewers[partner] = Viewer(self.rules, self.analysis.compiled, partner)
+        return self._viewers[partner]
+
+    def _rows(self, leaf: int, k: int) -> list[int]:
+        if leaf not in self._members:
+            self._members[leaf] = members_of(self.analysis.compiled,
+                                             self.analysis.leaves[leaf].capacity)
+        return self._members[leaf].get(k, [])
+
+    def entries(self, occurrence: Occurrence, partner: str) -> list[Entry]:
+        """What ``partner`` is told of the occurrence, as `check` entries; [] if not shown."""
+        v = self._viewer(partner)
+        out: list[Entry] = []
+        for kind, n, k in occurrence.sources:
+            la = self.analysis.leaves[n]
+            if kind == "capacity":
+                out.extend(capacity_entries(v, la.leaf, la.capacity, k, self._rows(n, k)))
+            elif kind == "area":
+                pairs = la.areas
+                out.extend(area_entries(v, la.leaf, int(pairs.first[k]), int(pairs.second[k]),
+                                        int(pairs.start[k]), int(pairs.end[k])))
+            else:
+                entry = gap_entry(v, la.gaps[k])
+                if entry is not None:
+                    out.append(entry)
+        order = {leaf: j for j, leaf in enumerate(self.analysis.compiled.leaves)}
+        merged = merge(out, order)
+        merged.sort(key=lambda e: (conflict_order(e, order) if occurrence.family == "conflict"
+                                   else gap_order(e, order)))
+        return merged
+
+    def shown(self, occurrence: Occurrence, partners: list[str]) -> dict[str, list[Entry]]:
+        """Each partner shown the occurrence, with what it is told of it."""
+        out = {}
+        for partner in partners:
+            entries = self.entries(occurrence, partner)
+            if entries:
+                out[partner] = entries
+        return out
+
+
+def hidden_owners(entries: list[Entry], viewer: str) -> set[str]:
+    """Partners whose items the viewer is told of only as hidden counterparts."""
+    return {item["partner"] for entry in entries for item in entry.get("tasks", [])
+            if item.get("hidden") and item["partner"] != viewer}
+
+
+def sees_finding(viewer: str, audience: Iterable[str], former: Iterable[str] = ()
+                 ) -> Decision:
+    """A partner knows of a lasting conflict or gap the analysis shows, or showed, it."""
+    if viewer in set(audience):
+        return Decision(True, f"the analysis shows it to {viewer}")
+    if viewer in set(former):
+        return Decision(True, f"the analysis showed it to {viewer} (resolved, to {viewer})")
+    return Decision(False, f"the analysis does not show it to {viewer}")
+
+
+def without_scenarios(entry: dict[str, Any]) -> str:
+    """An entry's identity across scenario merges: everything but its scenarios."""
+    return json.dumps({k: v for k, v in entry.items() if k != "scenarios"}, sort_keys=True)
