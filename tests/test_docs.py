@@ -178,8 +178,10 @@ def test_the_commands_of_using_it_run_as_written(user_folder):
 
 def test_the_server_commands_run_as_written(user_folder):
     commands = _commands("## The joint workspace server")
-    assert [c.split()[1] for c in commands] == [
-        "serve", "db", "db", "users", "tokens", "tokens", "audit", "audit", "demo"]
+    assert [" ".join(c.split()[1:3]) for c in commands] == [
+        "serve --database-url", "serve --workers", "db upgrade", "db import", "users add",
+        "users list", "users disable", "users enable", "users passwd", "tokens create",
+        "tokens list", "tokens revoke", "audit export", "audit verify", "demo"]
     token = None
     for command in commands:
         words = command.split()
@@ -189,7 +191,8 @@ def test_the_server_commands_run_as_written(user_folder):
             command += " --no-serve"
         if token:
             command = command.replace("TOKEN_ID", token)
-        run = _run(user_folder, command, stdin="correct horse battery\n")
+        # A password is asked for, and asked again to confirm where it is set anew.
+        run = _run(user_folder, command, stdin="correct horse battery\n" * 2)
         assert run.returncode == 0, (command, run.stdout, run.stderr)
         if words[1:3] == ["tokens", "create"]:
             token = re.match(r"token (\S+): ", run.stdout).group(1)
@@ -197,6 +200,12 @@ def test_the_server_commands_run_as_written(user_folder):
             assert run.stdout.strip() == f"revoked {token}"
         elif words[1:3] == ["users", "add"]:
             assert "added alice (planner of NOR)" in run.stdout
+        elif words[1:3] == ["users", "list"]:
+            assert "alice" in run.stdout
+        elif words[1:3] == ["users", "passwd"]:
+            assert "password of alice changed" in run.stdout
+        elif words[1:3] == ["tokens", "list"]:
+            assert token is not None and token in run.stdout
         elif words[1:3] == ["audit", "export"]:
             assert json.loads((user_folder / "checkpoint.json").read_text())["seq"] > 0
         elif words[1:3] == ["audit", "verify"]:
