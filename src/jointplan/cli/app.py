@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, server
+from . import check, deconflict, server
 
 app = typer.Typer(
     name="jointplan",
@@ -34,6 +34,7 @@ def _root(
 
 
 check.register(app)
+deconflict.register(app)
 server.register(app)
 try:  # the simulation command needs the optional `sim` dependencies
     from . import simulate
