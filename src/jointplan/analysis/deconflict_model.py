@@ -44,8 +44,11 @@ class ComponentResult:
 class _Model:
     """The variables and terms of one group, on a grid of ``g`` minutes."""
 
-    def __init__(self, problem: Problem, members: list[int], g: int, objective: str) -> None:
-        self.p, self.members, self.g = problem, members, g
+    def __init__(self, problem: Problem, members: list[int], g: int, objective: str,
+                 hard: bool = False) -> None:
+        self.p, self.members, self.g, self.hard = problem, members, g, hard
+        self.possible = True
+        """In a hard model: False when fixed items alone overload the group's minutes."""
         self.m = cp_model.CpModel()
         rows = problem.rows
         self.var = {k: self.m.new_int_var(rows[k].lo // g, rows[k].hi // g, f"s{k}")
@@ -58,6 +61,8 @@ class _Model:
         self._capacity()
         self._areas()
         self.overload = sum(self.overload_terms) if self.overload_terms else 0
+        if hard:
+            self.hard_when_no_overload()
         self.makespan: Any = None
         if objective == "makespan":
             self._makespan()
@@ -129,6 +134,9 @@ class _Model:
                 level += fixed[t - lo]
                 if not covered[t - lo]:
                     continue
+                if self.hard:
+                    self.possible = self.possible and level <= cap
+                    continue
                 here = [(k, q) for k, q in tasks
                         if rows[k].lo // g <= t < rows[k].hi // g + self.dur[k]]
                 most = level + sum(q for _, q in here)
@@ -170,6 +178,8 @@ class _Model:
                         continue
                     seen.add(pair)
                     self.area_pairs.append(pair)
+                    if self.hard:
+                        continue
                     first = self.m.new_int_var(-(10**9), 10**9, "")
                     last = self.m.new_int_var(-(10**9), 10**9, "")
                     self.m.add_min_equality(first, [self._start(i) + self.dur[i],
@@ -224,69 +234,103 @@ class _Model:
 
 def solve_component(problem: Problem, members: list[int], g: int, options: Any,
                     budget: float) -> ComponentResult:
-    """Solve one group: overload, then (makespan,) then moves; each stage fixes the last."""
-    model = _Model(problem, members, g, options.objective)
-    m = model.m
-    rows = problem.rows
-    if options.warm_start:
-        for k in members:
-            m.add_hint(model.var[k], rows[k].start // g)
-    stages: list[tuple[str, Any]] = [("overload", model.overload)]
-    if model.makespan is not None:
-        stages.append(("makespan", model.makespan))
-    stages.append(("moves", model.moves))
+    """Solve one group: overload, then (makespan,) then moves; each stage fixes the last.
+
+    First, with up to half the budget, a model in which the group may add no
+    overload at all (cumulative and no-overlap constraints, no overload terms):
+    where it has a schedule, the least overload is proved to be the fixed
+    items' alone, and the later stages run on it. Otherwise, the full model.
+    """
     used = 0.0
-    best: dict[int, int] | None = None
-    all_optimal = True
-    over_value = over_bound = 0
-    record: list[str] = []
-    for name, expr in stages:
-        if isinstance(expr, int):  # nothing to minimise in this group
-            record.append(f"{name}:optimal")
-            continue
-        left = budget - used
-        if best is not None and left <= 0:
-            all_optimal = False
-            record.append(f"{name}:skipped")
-            break
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = options.workers
-        solver.parameters.random_seed = options.seed
-        solver.parameters.max_deterministic_time = max(left, 0.01)
-        if options.workers > 1:
-            solver.parameters.interleave_search = True
-        m.minimize(expr)
-        status = solver.solve(m)
-        used += solver.response_proto.deterministic_time
-        if status == cp_model.INFEASIBLE:
-            return ComponentResult((), "none", 0, 0, False, used, (f"{name}:infeasible",))
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            all_optimal = False
-            record.append(f"{name}:unknown")
-            if best is None:
-                return _fallback(problem, members, used, record)
-            break
-        optimal = status == cp_model.OPTIMAL
-        all_optimal = all_optimal and optimal
-        record.append(f"{name}:{'optimal' if optimal else 'feasible'}")
-        value = int(round(solver.objective_value))
-        best = {k: solver.value(model.var[k]) for k in members}
-        if name == "overload":
-            over_value = value
-            over_bound = min(int(-(-solver.best_objective_bound // 1)), value) if not optimal \
-                else value
-        m.add(expr <= value)
-        if name == "overload" and value == 0:
-            model.hard_when_no_overload()
-        m.clear_hints()  # type: ignore[no-untyped-call]
-        for k in members:
-            m.add_hint(model.var[k], best[k])
-        if not optimal:
-            all_optimal = False
-    assert best is not None
-    return ComponentResult(tuple(best[k] * g for k in members),
-                           "optimal" if all_optimal else "feasible", over_value, over_bound,
-                           True, used, tuple(record))
+    hard = _Model(problem, members, g, options.objective, hard=True)
+    if hard.possible:
+        run = _Run(hard, problem, members, g, options)
+        run.stages([("makespan", hard.makespan), ("moves", hard.moves)], budget, budget / 2)
+        used = run.used
+        if run.best is not None:
+            return run.result(("overload:optimal", *run.record), 0, 0)
+    soft = _Model(problem, members, g, options.objective)
+    run = _Run(soft, problem, members, g, options)
+    run.used = used
+    run.stages([("overload", soft.overload), ("makespan", soft.makespan),
+                ("moves", soft.moves)], budget, budget)
+    if run.infeasible:
+        return ComponentResult((), "none", 0, 0, False, run.used, tuple(run.record))
+    if run.best is None:
+        return _fallback(problem, members, run.used, run.record)
+    return run.result(tuple(run.record), run.over_value, run.over_bound)
+
+
+class _Run:
+    """Lexicographic stages on one model, each fixing the optimum of the one before."""
+
+    def __init__(self, model: _Model, problem: Problem, members: list[int], g: int,
+                 options: Any) -> None:
+        self.model, self.members, self.g, self.options = model, members, g, options
+        self.used = 0.0
+        self.best: dict[int, int] | None = None
+        self.all_optimal = True
+        self.infeasible = False
+        self.over_value = self.over_bound = 0
+        self.record: list[str] = []
+        if options.warm_start:
+            for k in members:
+                model.m.add_hint(model.var[k], problem.rows[k].start // g)
+
+    def stages(self, stages: list[tuple[str, Any]], budget: float, first: float) -> None:
+        m = self.model.m
+        for n, (name, expr) in enumerate(stages):
+            if expr is None:
+                continue
+            if isinstance(expr, int):  # nothing to minimise in this group
+                self.record.append(f"{name}:optimal")
+                continue
+            left = budget - self.used
+            if n == 0:
+                left = min(left, first)
+            if self.best is not None and left <= 0:
+                self.all_optimal = False
+                self.record.append(f"{name}:skipped")
+                return
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = self.options.workers
+            solver.parameters.random_seed = self.options.seed
+            solver.parameters.max_deterministic_time = max(left, 0.01)
+            if self.options.workers > 1:
+                solver.parameters.interleave_search = True
+            m.minimize(expr)
+            status = solver.solve(m)
+            self.used += solver.response_proto.deterministic_time
+            if status == cp_model.INFEASIBLE:
+                self.infeasible = True
+                self.record.append(f"{name}:infeasible")
+                return
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self.all_optimal = False
+                self.record.append(f"{name}:unknown")
+                return
+            optimal = status == cp_model.OPTIMAL
+            self.all_optimal = self.all_optimal and optimal
+            self.record.append(f"{name}:{'optimal' if optimal else 'feasible'}")
+            value = int(round(solver.objective_value))
+            self.best = {k: solver.value(self.model.var[k]) for k in self.members}
+            if name == "overload":
+                self.over_value = value
+                self.over_bound = value if optimal else min(
+                    int(-(-solver.best_objective_bound // 1)), value)
+            m.add(expr <= value)
+            if name == "overload" and value == 0:
+                self.model.hard_when_no_overload()
+            m.clear_hints()  # type: ignore[no-untyped-call]
+            for k in self.members:
+                m.add_hint(self.model.var[k], self.best[k])
+
+    def result(self, record: tuple[str, ...], over_value: int,
+               over_bound: int) -> ComponentResult:
+        assert self.best is not None
+        return ComponentResult(tuple(self.best[k] * self.g for k in self.members),
+                               "optimal" if self.all_optimal else "feasible", over_value,
+                               over_bound, True, self.used, record)
 
 
 def _fallback(problem: Problem, members: list[int], used: float,
