@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deconflict_greedy import greedy  # noqa: E402
-
 from jointplan.analysis.deconflict import Options, solve  # noqa: E402
 from jointplan.analysis.deconflict_problem import (  # noqa: E402
     Problem,

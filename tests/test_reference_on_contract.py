@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import CONTRACT
 from tests.reference.model import reference_check
 
-
 CASES = sorted(
     (vector.name, expected.stem)
     for vector in CONTRACT.iterdir() if (vector / "expected").is_dir()

@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from .cli import app
 
-COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "serve", "demo", "db upgrade",
-            "db import", "users add", "tokens create", "tokens revoke", "audit verify",
-            "audit export")
+COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "serve", "demo",
+            "db upgrade", "db import", "users add", "tokens create", "tokens revoke",
+            "audit verify", "audit export")
 _ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
 
 
