@@ -47,8 +47,8 @@ class _Model:
     def __init__(self, problem: Problem, members: list[int], g: int, objective: str,
                  hard: bool = False) -> None:
         self.p, self.members, self.g, self.hard = problem, members, g, hard
-        self.possible = True
-        """In a hard model: False when fixed items alone overload the group's minutes."""
+        self.floor = 0
+        """The overload the fixed items cause alone in the group's minutes: a lower bound."""
         self.m = cp_model.CpModel()
         rows = problem.rows
         self.var = {k: self.m.new_int_var(rows[k].lo // g, rows[k].hi // g, f"s{k}")
@@ -130,12 +130,18 @@ class _Model:
                     fixed[a - lo] += q
                     fixed[b - lo] -= q
             level = 0
+            segments: list[tuple[int, int, int]] = []
             for t in range(lo, hi):
                 level += fixed[t - lo]
+                held = min(level, cap)
+                if segments and segments[-1][1] == t and segments[-1][2] == held:
+                    segments[-1] = (segments[-1][0], t + 1, held)
+                elif held > 0:
+                    segments.append((t, t + 1, held))
                 if not covered[t - lo]:
                     continue
+                self.floor += g * max(level - cap, 0)
                 if self.hard:
-                    self.possible = self.possible and level <= cap
                     continue
                 here = [(k, q) for k, q in tasks
                         if rows[k].lo // g <= t < rows[k].hi // g + self.dur[k]]
@@ -147,8 +153,7 @@ class _Model:
                 over = self.m.new_int_var(max(level - cap, 0), most - cap, f"o{rid}_{t}")
                 self.m.add(over >= load - cap)
                 self.overload_terms.append(g * over)
-            self.cumulative[rid] = (cap, tasks, [(max(a, lo), min(b, hi), q)
-                                                 for a, b, q in spans if max(a, lo) < min(b, hi)])
+            self.cumulative[rid] = (cap, tasks, segments)
 
     def _areas(self) -> None:
         rows, g = self.p.rows, self.g
@@ -217,7 +222,12 @@ class _Model:
         self.moves = self.weight * sum(moved) + sum(dist)
 
     def hard_when_no_overload(self) -> None:
-        """Cumulative and no-overlap constraints, implied once the overload term is 0."""
+        """Cumulative and no-overlap constraints: the group adds no overload to the fixed items'.
+
+        Each resource's fixed load, capped at the capacity, is a set of fixed
+        intervals; the group's tasks must fit beside it. Implied once the
+        overload term equals ``floor``.
+        """
         for cap, tasks, spans in self.cumulative.values():
             intervals = [self.m.new_fixed_size_interval_var(self.var[k], self.dur[k], "")
                          for k, _ in tasks]
@@ -236,19 +246,18 @@ def solve_component(problem: Problem, members: list[int], g: int, options: Any,
                     budget: float) -> ComponentResult:
     """Solve one group: overload, then (makespan,) then moves; each stage fixes the last.
 
-    First, with up to half the budget, a model in which the group may add no
-    overload at all (cumulative and no-overlap constraints, no overload terms):
-    where it has a schedule, the least overload is proved to be the fixed
-    items' alone, and the later stages run on it. Otherwise, the full model.
+    First, with up to half the budget, a model in which the group adds no
+    overload to what the fixed items cause alone (cumulative and no-overlap
+    constraints, no overload terms): that overload is a lower bound, so where
+    such a schedule exists it is the least, and the later stages run on it.
+    Otherwise, the full model.
     """
-    used = 0.0
     hard = _Model(problem, members, g, options.objective, hard=True)
-    if hard.possible:
-        run = _Run(hard, problem, members, g, options)
-        run.stages([("makespan", hard.makespan), ("moves", hard.moves)], budget, budget / 2)
-        used = run.used
-        if run.best is not None:
-            return run.result(("overload:optimal", *run.record), 0, 0)
+    run = _Run(hard, problem, members, g, options)
+    run.stages([("makespan", hard.makespan), ("moves", hard.moves)], budget, budget / 2)
+    used = run.used
+    if run.best is not None:
+        return run.result(("overload:optimal", *run.record), hard.floor, hard.floor)
     soft = _Model(problem, members, g, options.objective)
     run = _Run(soft, problem, members, g, options)
     run.used = used
@@ -319,7 +328,7 @@ class _Run:
                 self.over_bound = value if optimal else min(
                     int(-(-solver.best_objective_bound // 1)), value)
             m.add(expr <= value)
-            if name == "overload" and value == 0:
+            if name == "overload" and value == self.model.floor:
                 self.model.hard_when_no_overload()
             m.clear_hints()  # type: ignore[no-untyped-call]
             for k in self.members:
