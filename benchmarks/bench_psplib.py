@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="deterministic seconds per instance (default 10)")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
-    optimum = {row["problem"]: int(row["optimum"])
-               for row in csv.DictReader((DATA / "optimum.csv").open())}
+    with (DATA / "optimum.csv").open() as f:
+        optimum = {row["problem"]: int(row["optimum"]) for row in csv.DictReader(f)}
     names = sorted(optimum, key=lambda n: [int(x) for x in n[3:-3].split("_")])
     if args.limit:
         names = names[:args.limit]
