@@ -15,7 +15,7 @@ from jointplan.analysis.run import analyse
 from jointplan.cli import app
 from jointplan.services.workspaces import load_checked
 from jointplan.sharing import Rules
-from jointplan.sharing.deconflict_cut import apply_moves, cut_resolution
+from jointplan.sharing.deconflict_cut import _overload_in, apply_moves, cut_resolution
 from tests.strategies import workspaces
 from tests.test_differential import assert_no_leak
 
@@ -38,6 +38,9 @@ def test_a_partner_is_told_nothing_it_may_not_see(generated):
             before = analyse(ws)
             whole = cut_resolution(resolution, rules, None, after, before)
             assert whole["hidden_moves"] == []
+            # the custodian's overload is exactly that of the conflicts that remain
+            assert whole["cost"]["overload"] == sum(
+                _overload_in(resolution, after, e) for e in whole["remaining"])
             for viewer in generated.partners:
                 got = cut_resolution(resolution, rules, viewer, after, before)
                 assert_no_leak(json.dumps(got), generated, viewer, "deconflict --json")

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from ortools.sat.python import cp_model
 
-from .deconflict_problem import Problem
+from .deconflict_problem import Problem, violations
 
 Status = Literal["optimal", "feasible", "none"]
 
@@ -345,8 +345,6 @@ class _Run:
 def _fallback(problem: Problem, members: list[int], used: float,
               record: list[str]) -> ComponentResult:
     """No schedule found in time: keep the starts as written if they keep every rule."""
-    from .deconflict_problem import violations
-
     starts = [int(r.start) for r in problem.rows]
     if violations(problem, starts):
         return ComponentResult((), "none", 0, 0, False, used, tuple(record))
