@@ -90,8 +90,9 @@ def _tables(report: dict[str, Any]) -> None:
     if report["hidden_moves"]:
         console.print("Moves of tasks you may not see, by " + ", ".join(report["hidden_moves"]))
     cost = report["cost"]
+    moved = cost["moved_tasks"]
     console.print(f"Overload left: {cost['overload']} (quantity × minutes; proven least: "
-                  f"{report['bound']}); {cost['moved_tasks']} tasks moved by "
+                  f"{report['bound']}); {moved} task{'' if moved == 1 else 's'} moved by "
                   f"{cost['moved_minutes']} minutes in all.")
     if "makespan" in report:
         console.print(f"Latest finish: {format_time(report['makespan'])}")
