@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -157,3 +158,44 @@ _Yaml12.yaml_implicit_resolvers = {
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _Yaml12.add_implicit_resolver("tag:yaml.org,2002:bool", __import__("re").compile(
     r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+# -- deconflict ------------------------------------------------------------------------
+
+EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "northern-strait")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scenario", "strait-closure"], "strait-closure is not a leaf scenario"),
+    (["--scenario", "nowhere"], "nowhere is not a scenario"),
+    (["--scenario", "unrest-aster", "--as", "XYZ"], "XYZ is not a partner"),
+    (["--scenario", "unrest-aster", "--objective", "soonest"], "--objective must be"),
+])
+def test_deconflict_refuses_a_bad_option_with_exit_2_and_a_message(args, message):
+    result = runner.invoke(app, ["deconflict", EXAMPLE, *args])
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stdout == ""
+    result = runner.invoke(app, ["deconflict", EXAMPLE, *args, "--json"])
+    assert result.exit_code == 2
+    assert message in json.loads(result.stdout)["problems"][0]["message"]
+
+
+def test_deconflict_prints_moves_and_what_remains():
+    result = runner.invoke(app, ["deconflict", EXAMPLE, "--scenario", "unrest-aster",
+                                 "--as", "NOR", "--time-limit", "5"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "nor-evacuation/charter-flights" in result.stdout
+    assert "Remaining conflicts" in result.stdout
+
+
+def test_deconflict_with_the_makespan_objective_adds_the_latest_finish():
+    result = runner.invoke(app, ["deconflict", EXAMPLE, "--scenario", "unrest-aster", "--json",
+                                 "--objective", "makespan", "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert isinstance(doc["makespan"], int) and doc["status"] in ("optimal", "feasible")
+
+
+def test_an_unknown_schema_is_refused():
+    result = runner.invoke(app, ["schema", "nothing"])
+    assert result.exit_code == 2 and "plan or deconflict" in result.stderr

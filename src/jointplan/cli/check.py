@@ -17,6 +17,7 @@ from ..files.fields import json_schema
 from ..model import format_time
 from ..services.check import check_report
 from ..services.workspaces import load_checked, require_partner
+from ..sharing.deconflict_schema import deconflict_schema
 from ..sharing.view import view_for
 from .output import invalid, print_json, usage
 
@@ -104,9 +105,15 @@ def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
 _Dumper.add_representer(list, _list)
 
 
-def schema() -> None:
-    """Print the format's JSON Schema, for editors and other tools."""
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+def schema(
+    of: Annotated[str, typer.Argument(help="plan: the files' format; deconflict: what "
+                                      "`deconflict --json` prints.")] = "plan",
+) -> None:
+    """Print a JSON Schema: the format's (for editors and other tools) or an output's."""
+    if of not in ("plan", "deconflict"):
+        usage(f"schema: say plan or deconflict, not {of!r}")
+    doc = json_schema() if of == "plan" else deconflict_schema()
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
 # -- tables ------------------------------------------------------------------
