@@ -170,11 +170,10 @@ def _as(partner: str, path: str | Callable[[Server], str], body: Any = None,
 def _first_sight(partner: str, server: Server) -> Callable[[], Any]:
     """An analysis whose result the partner has not been shown before (only such is written:
     SOU's shows hidden counterparts, so the first sight of it is recorded)."""
-    from jointplan.store.tables import AnalysisRecord, ConflictNotice
+    from jointplan.store.tables import AnalysisRecord
 
     with server.hub.db.write() as session:  # type: ignore[attr-defined]
         session.execute(delete(AnalysisRecord).where(AnalysisRecord.partner == partner))
-        session.execute(delete(ConflictNotice).where(ConflictNotice.viewer == partner))
     server.hub.recorded.clear()  # type: ignore[attr-defined]
     return _as(partner, "/api/check", method="GET")(server)
 

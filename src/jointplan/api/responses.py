@@ -119,6 +119,7 @@ class ProposalOut(Closed):
     answer: str | None = Field(description="the new version when accepted; the reason when "
                                "declined")
     created: str
+    about: Subject | None = Field(None, description="the conflict or gap it is about, if any")
 
 
 class ResponseOut(Closed):
@@ -135,6 +136,7 @@ class DecisionOut(Closed):
     responses: dict[str, ResponseOut | None] = Field(
         description="partner asked -> its response, null until it responds")
     created: str
+    about: Subject | None = Field(None, description="the conflict or gap it is about, if any")
 
 
 class AcknowledgementOut(Closed):

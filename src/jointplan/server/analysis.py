@@ -5,8 +5,10 @@ analysis (built once and shared, see `hub.Current`) for the partner, and
 holds no write lock while it computes. Deconfliction can be probed (book a
 resource over the whole horizon to map hidden use), so a result that shows
 another partner's hidden items as counterparts is recorded — in a short write
-of its own, once per partner and distinct result, not per page view — and the
-owner of such an item is told once per new conflict it appears in.
+of its own, once per partner and distinct result, not per page view; the
+owners of those items may read that audit entry. Each owner is also told, once
+per lasting conflict and viewing partner, when a conflict shows its hidden items
+to another partner (`findings.reconcile`, in the write that changes the plans).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import select
 from ..services.accounts import Actor
 from ..services.check import check_analysed
 from ..store import audit
-from ..store.tables import AnalysisRecord, ConflictNotice, Notification
+from ..store.tables import AnalysisRecord
 from .hub import Current, Hub, Invalid
 
 
@@ -90,18 +92,6 @@ def _record(session: Any, actor: Actor, current: Current, report: dict[str, Any]
             exposed: dict[str, list[str]]) -> None:
     viewer = actor.partner
     session.add(AnalysisRecord(partner=viewer, digest=digest, head=current.head))
-    for owner, conflicts in sorted(exposed.items()):
-        told = set(session.scalars(select(ConflictNotice.digest).where(
-            ConflictNotice.viewer == viewer, ConflictNotice.owner == owner,
-            ConflictNotice.digest.in_(conflicts))))
-        new = sorted(set(conflicts) - told)
-        for conflict in new:
-            session.add(ConflictNotice(viewer=viewer, owner=owner, digest=conflict))
-        if new:
-            n = len(new)
-            session.add(Notification(partner=owner, text=(
-                f"{viewer} ran an analysis in which {n} new conflict{'s' if n != 1 else ''} "
-                f"showed your items not shared with {viewer} as hidden counterparts.")))
     audit.append(session, action="analysis", subject=f"partner:{viewer}",
                  user_id=actor.user_id, partner=viewer, owners=[viewer, *sorted(exposed)],
                  detail={"conflicts": len(report["conflicts"]), "gaps": len(report["gaps"]),

@@ -232,19 +232,6 @@ class AnalysisRecord(Base):
     created: Mapped[datetime] = mapped_column(default=now)
 
 
-class ConflictNotice(Base):
-    """An owner was told that a conflict showed its hidden item to a viewer: once each."""
-
-    __tablename__ = "conflict_notices"
-    __table_args__ = (UniqueConstraint("viewer", "owner", "digest"),)
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    viewer: Mapped[str] = mapped_column(String(8))
-    owner: Mapped[str] = mapped_column(String(8))
-    digest: Mapped[str] = mapped_column(String(64))
-    """Of the conflict as cut for the viewer."""
-    created: Mapped[datetime] = mapped_column(default=now)
-
-
 class RateCounter(Base):
     """Requests counted per window (e.g. analyses per user per minute), shared by processes."""
 

@@ -1,4 +1,4 @@
-"""analysis records once per result, conflict notices once per conflict, audit heads by action
+"""analysis records once per result, audit heads by action
 
 Revision ID: 0003
 Revises: 0002
@@ -24,20 +24,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("partner", "digest"),
     )
-    op.create_table(
-        "conflict_notices",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("viewer", sa.String(length=8), nullable=False),
-        sa.Column("owner", sa.String(length=8), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("created", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("viewer", "owner", "digest"),
-    )
     op.create_index("ix_audit_action_seq", "audit", ["action", "seq"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_audit_action_seq", table_name="audit")
-    op.drop_table("conflict_notices")
     op.drop_table("analysis_records")
