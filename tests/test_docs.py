@@ -154,7 +154,7 @@ def _run(folder: Path, command: str, stdin: str = "") -> subprocess.CompletedPro
 
 def test_the_commands_of_using_it_run_as_written(user_folder):
     commands = _commands("## Using it")
-    assert len(commands) == 6 and all(c.startswith(".venv/bin/jointplan ") for c in commands)
+    assert len(commands) == 8 and all(c.startswith(".venv/bin/jointplan ") for c in commands)
     expected = json.loads(json.dumps(check_report(ROOT / "examples" / "northern-strait", "NOR")))
     for command in commands:
         run = _run(user_folder, command)
@@ -168,8 +168,12 @@ def test_the_commands_of_using_it_run_as_written(user_folder):
             assert "northern-strait: valid" in run.stdout
         elif words[1] == "view":
             assert yaml.safe_load(run.stdout)["as"] == "SOU"
+        elif words[1:3] == ["schema", "deconflict"]:
+            assert "moves" in json.loads(run.stdout)["properties"]
         elif words[1] == "schema":
             assert json.loads((user_folder / "jointplan.schema.json").read_text())["$schema"]
+        elif words[1] == "deconflict":
+            assert "unrest-aster" in run.stdout
         elif words[1] == "simulate":
             assert sorted((user_folder / "out").glob("unrest-aster--*.png"))
         else:

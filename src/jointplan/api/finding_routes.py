@@ -10,26 +10,72 @@ from pydantic import Field
 
 from ..server import findings
 from .deps import CurrentActor, HubDep
+from .reports import AreaConflict, CapacityConflict, Closed, Gap
+from .routes import ContractRoute
 from .schemas import Strict
 
-router = APIRouter(prefix="/api", tags=["conflicts and gaps"])
+router = APIRouter(prefix="/api", tags=["conflicts and gaps"], route_class=ContractRoute)
 Json = dict[str, Any]
+Status = Literal["open", "acknowledged", "being-resolved", "risk-accepted", "resolved"]
+ConflictEntry = Annotated[CapacityConflict | AreaConflict, Field(discriminator="kind")]
+
+
+class FindingChange(Closed):
+    """One change of status, readable by the partners shown the finding then."""
+
+    status: Status
+    partner: str | None = Field(description="who set it; null when the analysis did")
+    reason: str
+    at: str
+
+
+class ConflictSummary(Closed):
+    id: str = Field(description="the conflict's lasting, opaque id: the same for every "
+                    "partner shown it, across plan versions")
+    kind: str
+    status: Status
+    present: bool = Field(description="false once the analysis no longer finds it")
+    entries: list[ConflictEntry] = Field(description="what the caller is told of it, as "
+                                         "`check` prints it (one entry per cut piece)")
+
+
+class GapSummary(Closed):
+    id: str
+    kind: str
+    status: Status
+    present: bool
+    entries: list[Gap]
+
+
+class _Attached(Closed):
+    history: list[FindingChange]
+    threads: list[str]
+    proposals: list[str]
+    decisions: list[str]
+
+
+class ConflictOut(ConflictSummary, _Attached):
+    """A conflict as the caller knows it: status, history and what discusses it."""
+
+
+class GapOut(GapSummary, _Attached):
+    """A gap as the caller knows it: status, history and what discusses it."""
 FindingId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class FindingStatusIn(Strict):
-    status: Literal["open", "acknowledged", "being-resolved", "risk-accepted", "resolved"]
+    status: Status
     reason: str = Field(min_length=1, max_length=5000)
 
 
-@router.get("/conflicts")
+@router.get("/conflicts", response_model=list[ConflictSummary])
 def conflicts(hub: HubDep, actor: CurrentActor) -> list[Json]:
     """Every conflict the caller's partner is shown, found now or resolved, with its status."""
     with hub.db.read() as session:
         return findings.list_findings(hub, session, actor, "conflict")
 
 
-@router.get("/conflicts/{conflict_id}")
+@router.get("/conflicts/{conflict_id}", response_model=ConflictOut)
 def conflict(hub: HubDep, actor: CurrentActor, conflict_id: FindingId) -> Json:
     """One conflict: what the caller is told of it, its status, history, threads,
     proposals and decisions."""
@@ -37,21 +83,21 @@ def conflict(hub: HubDep, actor: CurrentActor, conflict_id: FindingId) -> Json:
         return findings.get_finding(hub, session, actor, "conflict", conflict_id)
 
 
-@router.post("/conflicts/{conflict_id}/status")
+@router.post("/conflicts/{conflict_id}/status", response_model=ConflictOut)
 def conflict_status(body: FindingStatusIn, hub: HubDep, actor: CurrentActor,
                     conflict_id: FindingId) -> Json:
     """Mark a conflict acknowledged, being-resolved, risk-accepted or open, saying why."""
     return findings.set_status(hub, actor, "conflict", conflict_id, body.status, body.reason)
 
 
-@router.get("/gaps")
+@router.get("/gaps", response_model=list[GapSummary])
 def gaps(hub: HubDep, actor: CurrentActor) -> list[Json]:
     """Every gap the caller's partner is shown, found now or resolved, with its status."""
     with hub.db.read() as session:
         return findings.list_findings(hub, session, actor, "gap")
 
 
-@router.get("/gaps/{gap_id}")
+@router.get("/gaps/{gap_id}", response_model=GapOut)
 def gap(hub: HubDep, actor: CurrentActor, gap_id: FindingId) -> Json:
     """One gap: what the caller is told of it, its status, history, threads, proposals
     and decisions."""
@@ -59,7 +105,7 @@ def gap(hub: HubDep, actor: CurrentActor, gap_id: FindingId) -> Json:
         return findings.get_finding(hub, session, actor, "gap", gap_id)
 
 
-@router.post("/gaps/{gap_id}/status")
+@router.post("/gaps/{gap_id}/status", response_model=GapOut)
 def gap_status(body: FindingStatusIn, hub: HubDep, actor: CurrentActor,
                gap_id: FindingId) -> Json:
     """Mark a gap acknowledged, being-resolved, risk-accepted or open, saying why."""
