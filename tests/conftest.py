@@ -12,8 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 CONTRACT = DATA / "contract"
 PSPLIB = DATA / "psplib-j30"
-UPSTREAM = ROOT.parent / "shared"
-"""Where the project's upstream copy of the contract may sit beside a checkout (optional)."""
 EXAMPLES = ROOT / "examples"
 
 

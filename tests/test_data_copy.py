@@ -1,33 +1,23 @@
-"""The repository's copy of the contract and PSPLIB data matches the upstream copy, if present.
-
-A clone needs nothing outside itself (data/ holds everything); a checkout that
-sits beside the format's upstream specification also checks that its copy is
-current, so an update upstream is never silently missed.
-"""
+"""The repository holds the contract and the PSPLIB data itself: a clone needs nothing else."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import csv
 
-import pytest
-
-from tests.conftest import CONTRACT, PSPLIB, UPSTREAM
+from tests.conftest import CONTRACT, PSPLIB
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+def test_the_repository_holds_every_conformance_vector_with_its_expected_outputs() -> None:
+    vectors = [d for d in CONTRACT.iterdir() if d.is_dir()]
+    assert len(vectors) >= 5
+    for vector in vectors:
+        assert (vector / "workspace.yaml").is_file(), vector
+        assert list((vector / "expected").glob("*.json")), vector
 
 
-def test_the_repository_holds_the_contract_and_psplib_itself() -> None:
-    assert len([d for d in CONTRACT.iterdir() if (d / "expected").is_dir()]) >= 5
-    assert len(list(PSPLIB.glob("*.sm"))) == 480
-    assert (PSPLIB / "optimum.csv").read_text().count("\n") >= 480
-
-
-@pytest.mark.parametrize(("ours", "theirs"), [
-    (CONTRACT, UPSTREAM / "contract"), (PSPLIB, UPSTREAM / "data" / "psplib-j30")])
-def test_the_copy_matches_the_upstream_copy_beside_the_checkout(ours: Path, theirs: Path) -> None:
-    if not theirs.is_dir():
-        pytest.skip(f"no upstream copy at {theirs} to compare with (optional)")
-    assert _files(ours) == _files(theirs)
+def test_the_repository_holds_all_480_psplib_instances_and_their_optima() -> None:
+    instances = {p.name for p in PSPLIB.glob("*.sm")}
+    with (PSPLIB / "optimum.csv").open() as f:
+        optima = {row["problem"]: int(row["optimum"]) for row in csv.DictReader(f)}
+    assert len(instances) == 480
+    assert set(optima) == instances
