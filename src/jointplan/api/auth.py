@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from ..services import accounts
@@ -15,7 +13,7 @@ router = APIRouter(prefix="/auth", tags=["people"])
 
 
 @router.post("/login", response_model=SignedIn)
-def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> dict[str, Any]:
+def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> SignedIn:
     """Start a browser session; the answer carries the CSRF token to send on writes."""
     try:
         found = accounts.sign_in_with(hub.db, username=body.username, password=body.password)
@@ -28,7 +26,7 @@ def login(body: LoginIn, request: Request, response: Response, hub: HubDep) -> d
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https",
                         max_age=accounts.SESSION_HOURS * 3600)
-    return {"username": actor.username, "partner": actor.partner, "csrf": csrf}
+    return SignedIn(username=actor.username, partner=actor.partner, csrf=csrf)
 
 
 @router.post("/logout", status_code=204)

@@ -3,7 +3,7 @@ partner shown one (`server/findings.py`); one not shown it answers as for no id 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import Field
@@ -13,9 +13,9 @@ from .deps import CurrentActor, HubDep
 from .reports import AreaConflict, CapacityConflict, Closed, Gap
 from .routes import ContractRoute
 from .schemas import Strict
+from .typed import many, one
 
 router = APIRouter(prefix="/api", tags=["conflicts and gaps"], route_class=ContractRoute)
-Json = dict[str, Any]
 Status = Literal["open", "acknowledged", "being-resolved", "risk-accepted", "resolved"]
 ConflictEntry = Annotated[CapacityConflict | AreaConflict, Field(discriminator="kind")]
 
@@ -69,44 +69,45 @@ class FindingStatusIn(Strict):
 
 
 @router.get("/conflicts", response_model=list[ConflictSummary])
-def conflicts(hub: HubDep, actor: CurrentActor) -> list[Json]:
+def conflicts(hub: HubDep, actor: CurrentActor) -> list[ConflictSummary]:
     """Every conflict the caller's partner is shown, found now or resolved, with its status."""
     with hub.db.read() as session:
-        return findings.list_findings(hub, session, actor, "conflict")
+        return many(ConflictSummary, findings.list_findings(hub, session, actor, "conflict"))
 
 
 @router.get("/conflicts/{conflict_id}", response_model=ConflictOut)
-def conflict(hub: HubDep, actor: CurrentActor, conflict_id: FindingId) -> Json:
+def conflict(hub: HubDep, actor: CurrentActor, conflict_id: FindingId) -> ConflictOut:
     """One conflict: what the caller is told of it, its status, history, threads,
     proposals and decisions."""
     with hub.db.read() as session:
-        return findings.get_finding(hub, session, actor, "conflict", conflict_id)
+        return one(ConflictOut, findings.get_finding(hub, session, actor, "conflict", conflict_id))
 
 
 @router.post("/conflicts/{conflict_id}/status", response_model=ConflictOut)
 def conflict_status(body: FindingStatusIn, hub: HubDep, actor: CurrentActor,
-                    conflict_id: FindingId) -> Json:
+                    conflict_id: FindingId) -> ConflictOut:
     """Mark a conflict acknowledged, being-resolved, risk-accepted or open, saying why."""
-    return findings.set_status(hub, actor, "conflict", conflict_id, body.status, body.reason)
+    return one(ConflictOut, findings.set_status(hub, actor, "conflict", conflict_id,
+                                                body.status, body.reason))
 
 
 @router.get("/gaps", response_model=list[GapSummary])
-def gaps(hub: HubDep, actor: CurrentActor) -> list[Json]:
+def gaps(hub: HubDep, actor: CurrentActor) -> list[GapSummary]:
     """Every gap the caller's partner is shown, found now or resolved, with its status."""
     with hub.db.read() as session:
-        return findings.list_findings(hub, session, actor, "gap")
+        return many(GapSummary, findings.list_findings(hub, session, actor, "gap"))
 
 
 @router.get("/gaps/{gap_id}", response_model=GapOut)
-def gap(hub: HubDep, actor: CurrentActor, gap_id: FindingId) -> Json:
+def gap(hub: HubDep, actor: CurrentActor, gap_id: FindingId) -> GapOut:
     """One gap: what the caller is told of it, its status, history, threads, proposals
     and decisions."""
     with hub.db.read() as session:
-        return findings.get_finding(hub, session, actor, "gap", gap_id)
+        return one(GapOut, findings.get_finding(hub, session, actor, "gap", gap_id))
 
 
 @router.post("/gaps/{gap_id}/status", response_model=GapOut)
 def gap_status(body: FindingStatusIn, hub: HubDep, actor: CurrentActor,
-               gap_id: FindingId) -> Json:
+               gap_id: FindingId) -> GapOut:
     """Mark a gap acknowledged, being-resolved, risk-accepted or open, saying why."""
-    return findings.set_status(hub, actor, "gap", gap_id, body.status, body.reason)
+    return one(GapOut, findings.set_status(hub, actor, "gap", gap_id, body.status, body.reason))
