@@ -16,10 +16,10 @@ from ..files import InvalidWorkspace
 from ..files.fields import json_schema
 from ..model import format_time
 from ..services.check import check_report
-from ..services.workspaces import load_checked, require_partner
+from ..services.workspaces import load_checked
 from ..sharing.deconflict_schema import deconflict_schema
 from ..sharing.view import view_for
-from .output import invalid, print_json, usage
+from .output import invalid, load_as, print_json, usage
 
 Folder = Annotated[Path, typer.Argument(help="The workspace folder (YAML or JSON files).",
                                         show_default=False)]
@@ -77,13 +77,7 @@ def view(folder: Folder,
     """
     if fmt not in ("yaml", "json"):
         usage(f"--format must be yaml or json, not {fmt!r}")
-    try:
-        loaded = load_checked(folder)
-        require_partner(loaded, as_)
-    except InvalidWorkspace as exc:
-        invalid(exc, False)
-    except ValueError as exc:
-        usage(str(exc))
+    loaded = load_as(folder, as_)
     doc = view_for(loaded.workspace, as_)
     if fmt == "json":
         print_json(doc)

@@ -9,12 +9,10 @@ from typing import Annotated, NoReturn
 import typer
 import yaml
 
-from ..files import InvalidWorkspace
 from ..formats import FormatError
 from ..model import Workspace
-from ..services.workspaces import load_checked, require_partner
 from ..sharing.handling import ExportView, export_view
-from .output import EXIT_INVALID, invalid, usage
+from .output import EXIT_INVALID, load_as, usage
 
 export_app = typer.Typer(
     help="Write what one partner may see as GeoJSON, a spreadsheet, a calendar or STIX 2.1. "
@@ -50,13 +48,7 @@ def _problems(exc: FormatError) -> NoReturn:
 
 
 def _view(folder: Path, partner: str) -> tuple[ExportView, Workspace]:
-    try:
-        loaded = load_checked(folder)
-        require_partner(loaded, partner)
-    except InvalidWorkspace as exc:
-        invalid(exc, False)
-    except ValueError as exc:
-        usage(str(exc))
+    loaded = load_as(folder, partner)
     ev = export_view(loaded.workspace, partner)
     for reason in ev.left_out:
         sys.stderr.write(f"left out: {reason}\n")
@@ -159,13 +151,7 @@ def _tasks(folder: Path, source: Path, kind: str, as_: str, plan: str, title: st
            scenario: list[str] | None, output: Path | None, sheet: str = "tasks") -> None:
     from ..formats.spreadsheet_import import import_plan, read_csv, read_xlsx
 
-    try:
-        loaded = load_checked(folder)
-        require_partner(loaded, as_)
-    except InvalidWorkspace as exc:
-        invalid(exc, False)
-    except ValueError as exc:
-        usage(str(exc))
+    load_as(folder, as_)
     try:
         rows = read_csv(source) if kind == "csv" else read_xlsx(source, sheet)
         written = import_plan(folder, rows, plan_id=plan, owner=as_, title=title,
@@ -211,12 +197,7 @@ def import_stix(folder: Folder, source: Source, as_: Owner, output: Output = Non
     and property of every problem."""
     from ..formats.stix_import import import_observations
 
-    try:
-        require_partner(load_checked(folder), as_)
-    except InvalidWorkspace as exc:
-        invalid(exc, False)
-    except ValueError as exc:
-        usage(str(exc))
+    load_as(folder, as_)
     shared: list[str] | str | None = None
     if share is not None:
         shared = "all" if share == "all" else [c.strip() for c in share.split(",") if c.strip()]

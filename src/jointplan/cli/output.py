@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from ..files import InvalidWorkspace
+
+if TYPE_CHECKING:
+    from ..files import Loaded
 
 EXIT_INVALID = 2
 
@@ -32,3 +36,17 @@ def usage(message: str, as_json: bool = False) -> NoReturn:
     if as_json:
         print_json({"error": message})
     raise typer.Exit(EXIT_INVALID)
+
+
+def load_as(folder: Path, partner: str | None, as_json: bool = False) -> Loaded:
+    """The workspace folder read and checked for ``--as partner``; exit 2 on any problem."""
+    from ..services.workspaces import load_checked, require_partner
+
+    try:
+        loaded = load_checked(folder)
+        require_partner(loaded, partner)
+    except InvalidWorkspace as exc:
+        invalid(exc, as_json)
+    except ValueError as exc:
+        usage(str(exc), as_json)
+    return loaded
