@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from ..analysis.occurrences import Known, Occurrence, occurrences, pair_up
-from ..analysis.run import analyse
-from ..model import Workspace
+from ..analysis.run import Analysis
 from ..services.accounts import Actor
 from ..sharing import Rules, exchanges
 from ..sharing.findings import FindingCut, hidden_owners, sees_finding, without_scenarios
@@ -35,7 +34,7 @@ from ..store.tables import (
     Thread,
     now,
 )
-from .hub import Forbidden, Hub, Invalid, NotFound
+from .hub import Forbidden, Hub, Invalid, NotFound, plans_key
 from .lapsing import stored_breaks, stored_model
 
 FAMILIES = ("conflict", "gap")
@@ -50,18 +49,22 @@ BACK = "found again by the analysis"
 # -- reconciling, in the write that changes the model ------------------------------
 
 
-def _model(hub: Hub, session: Session) -> Workspace | None:
-    """The workspace the session holds now, uncommitted writes included (never cached)."""
+def _analysis(hub: Hub, session: Session) -> Analysis | None:
+    """The full analysis of the plans the session holds now, uncommitted writes included.
+
+    Keyed by what the plans are (`hub.plans_key`), so the model the hub builds once
+    this write is committed reuses it instead of analysing the same plans again.
+    """
     joint = hub.joint(session)
     if joint is None:
         return None
     versions = hub.latest_versions(session)
+    breaks = stored_breaks(session)
     # Conflicts and gaps do not depend on observations; each stored document is read
     # once (the hub's pieces), so a write re-reads only what it changed.
     loaded, _ = stored_model(joint, [versions[k].doc for k in sorted(versions)],  # type: ignore[misc]
-                             [], stored_breaks(session), pieces=hub.pieces)
-    workspace: Workspace = loaded.workspace
-    return workspace
+                             [], breaks, pieces=hub.pieces)
+    return hub.plans_analysis(plans_key(joint, versions, breaks), loaded.workspace)
 
 
 def _known(f: Finding) -> Known:
@@ -137,10 +140,10 @@ def reconcile(hub: Hub, session: Session) -> None:
     found again is reopened. Which partners know of each, and what each is
     told, is the gate's cut of it (`sharing.findings`).
     """
-    ws = _model(hub, session)
-    if ws is None:
+    full = _analysis(hub, session)
+    if full is None:
         return
-    full = analyse(ws)
+    ws = full.compiled.workspace
     cut = FindingCut(full, Rules(ws))
     partners = list(ws.partner_codes)
     found = occurrences(full)

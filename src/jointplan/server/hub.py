@@ -10,6 +10,7 @@ re-reads only the observations and keeps the plans and their analysis.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -116,7 +117,15 @@ class Current:
 
     def analysis(self) -> Analysis:
         """The full, uncut analysis of this state (every partner's cut starts from it)."""
-        full: Analysis = self._once("analysis", lambda: analyse(self.workspace))
+        def build() -> Analysis:
+            source = self._memo.get("plans analysis")
+            if source is None:
+                return analyse(self.workspace)
+            plans: Analysis = source()  # shared with the write that stored these plans
+            # The plans' analysis stands; the workspace it names carries the observations.
+            return Analysis(replace(plans.compiled, workspace=self.workspace), plans.leaves)
+
+        full: Analysis = self._once("analysis", build)
         return full
 
     def visible_plans(self, partner: str) -> frozenset[str]:
@@ -155,6 +164,14 @@ class Current:
         return self._memo[key]
 
 
+def plans_key(joint: dict[str, Any], versions: dict[str, Version], breaks: list[Any]) -> str:
+    """What the plans' analysis depends on: the joint part, each plan's stored version
+    (ids are never reused) and the references an import lapsed."""
+    text = json.dumps([joint, sorted((k, v.id) for k, v in versions.items()),
+                       sorted(json.dumps(r.as_list()) for r in breaks)], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class Hub:
     """One workspace server: storage, the model of what is stored, and limits."""
 
@@ -171,6 +188,7 @@ class Hub:
         """Stored documents already read, by name and content (each is read once)."""
         self.builds = 0
         """How many models this process built (for tests and benchmarks)."""
+        self._analyses: OrderedDict[str, Analysis] = OrderedDict()
         self.recorded: set[tuple[str, str]] = set()
         """(partner, result digest) known to be recorded: spares a lookup; the database decides."""
 
@@ -228,12 +246,15 @@ class Hub:
         if joint is None:
             raise NotFound("no workspace has been imported yet")
         versions = self.latest_versions(session)
+        key = None
         if previous is not None and previous.heads.plans == heads.plans:
             plans_loaded = previous.plans
         else:
+            breaks = stored_breaks(session)
+            key = plans_key(joint, versions, breaks)
             plans_loaded, _ = stored_model(
                 joint, [versions[k].doc for k in sorted(versions)],  # type: ignore[misc]
-                [], stored_breaks(session), pieces=self.pieces)
+                [], breaks, pieces=self.pieces)
         observations = self.observation_docs(session)
         loaded = plans_loaded
         if observations:
@@ -242,16 +263,39 @@ class Hub:
                                     observations=read.workspace.observations),
                             plans_loaded.locator)
         current = Current(heads, loaded, versions, plans_loaded)
-        if previous is not None and previous.heads.plans == heads.plans \
-                and "analysis" in previous._memo:
-            # Observations move only likelihoods: the plans' analysis stands.
-            old: Analysis = previous._memo["analysis"]
-            current._memo["analysis"] = Analysis(
-                replace(old.compiled, workspace=current.workspace), old.leaves)
+        if key is not None:
+            plans_ws = plans_loaded.workspace
+            current._memo["plans analysis"] = lambda: self.plans_analysis(key, plans_ws)
+        elif previous is not None:  # observations move only likelihoods
+            if "analysis" in previous._memo:
+                old: Analysis = previous._memo["analysis"]
+                current._memo["analysis"] = Analysis(
+                    replace(old.compiled, workspace=current.workspace), old.leaves)
+            elif "plans analysis" in previous._memo:
+                current._memo["plans analysis"] = previous._memo["plans analysis"]
         return current
 
     def rules(self, session: Session) -> Rules:
         return self.current(session).rules
+
+    def plans_analysis(self, key: str, workspace: Workspace) -> Analysis:
+        """The full analysis of the plans ``key`` names (see ``plans_key``), made once.
+
+        Keyed by content, so the write that stores a plan version (which analyses it to
+        keep conflicts' lasting identities) and the model built after it share one; an
+        analysis of a write that was rolled back is only never asked for again.
+        """
+        with self._lock:
+            found = self._analyses.get(key)
+            if found is not None:
+                self._analyses.move_to_end(key)
+                return found
+        made = analyse(workspace)
+        with self._lock:
+            self._analyses[key] = made
+            while len(self._analyses) > 4:
+                self._analyses.popitem(last=False)
+        return made
 
     def remember_recorded(self, key: tuple[str, str]) -> None:
         with self._lock:
