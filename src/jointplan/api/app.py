@@ -13,8 +13,9 @@ from ..files import InvalidWorkspace
 from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
+from ..server.resolutions import Changed
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, routes, taxii
+from . import auth, exports, faults, finding_routes, resolution_routes, routes, taxii
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -33,6 +34,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
     app.include_router(routes.router)
     app.include_router(finding_routes.router)
+    app.include_router(resolution_routes.router)
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
@@ -67,6 +69,11 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
         body = {"detail": str(exc), "current": exc.current, "since": exc.since}
         headers = {"ETag": f'"{exc.current}"'} if exc.since else {}
         return JSONResponse(body, status_code=409, headers=headers)
+
+    @app.exception_handler(Changed)
+    def _changed(_: Request, exc: Any) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "changed": exc.changed,
+                             "preview": exc.preview}, status_code=409)
 
     @app.exception_handler(InvalidWorkspace)
     def _problems(_: Request, exc: Any) -> JSONResponse:

@@ -318,3 +318,34 @@ class FindingLink(Base):
     finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), index=True)
     target_kind: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(32))
+
+
+# -- resolutions: deconfliction proposals on the server (server/resolutions.py) ---------
+
+
+class ResolutionRow(Base):
+    """A confirmed resolution: the solver's moves for one leaf, each filed as a proposal.
+
+    ``moves`` holds every move, hidden ones included, with the proposal filed
+    for it, and is never sent; what each partner of the resolution is told is
+    in ``views`` (the gate's cut of the resolution for it, made when confirmed).
+    """
+
+    __tablename__ = "resolutions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    partner: Mapped[str] = mapped_column(String(8), index=True)
+    """The partner that asked for it."""
+    author: Mapped[str] = mapped_column(String(32))
+    scenario: Mapped[str] = mapped_column(String(128))
+    conflict: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The lasting conflict it was asked for, if any (``findings.id``)."""
+    time_limit: Mapped[int] = mapped_column(Integer)
+    """The solver's deterministic time limit, in milliseconds."""
+    head: Mapped[int] = mapped_column(Integer)
+    """The newest plan change (audit seq) the moves were computed on."""
+    status: Mapped[str] = mapped_column(String(16))
+    """The solver's status: optimal, feasible or none."""
+    moves: Mapped[list[Any]] = mapped_column(JSON)
+    views: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created: Mapped[datetime] = mapped_column(default=now)
