@@ -201,6 +201,9 @@ class World:
         self.proposals: dict[str, dict[str, Any]] = {}
         self.decisions: dict[str, dict[str, Any]] = {}
         self.acks: set[tuple[str, str, str]] = set()
+        self.resolutions: dict[str, set[str]] = {}
+        """Resolution id -> its partners (the asking one and the owners of moved tasks)."""
+        self.askers: dict[str, str] = {}
         self.ids: list[str] = []
         self.posted: list[dict[str, Any]] = []
         self._counter = 0
@@ -424,7 +427,7 @@ class World:
     def open_proposal(self, owner: str) -> str | None:
         """An open proposal on one of ``owner``'s plans, made now if need be."""
         for pid, p in self.proposals.items():
-            if p["owner"] == owner and p["status"] == "open":
+            if p["owner"] == owner and p["status"] == "open" and not p.get("resolution"):
                 return pid
         for proposer in self.partners:
             if proposer != owner:
@@ -1194,7 +1197,9 @@ def _about_its_own(w: World, p: str, entry: Json) -> bool:
     if kind == "expectation":
         return any(f"{pl}/{e}" == ref and p in (q, owners[pl]) for pl, e, q in w.acks)
     if kind == "partner":  # an analysis that showed its hidden items to another partner
-        return ref == p or entry["action"] == "analysis"
+        return ref == p or entry["action"] in ("analysis", "deconflict.preview")
+    if kind == "resolution":
+        return p in w.resolutions[ref]
     if kind == "workspace":
         return True
     if kind in ("conflict", "gap"):
@@ -1355,6 +1360,110 @@ def _logout(w: World, p: str) -> None:
 
 
 # --------------------------------------------------------------------- beyond one route
+
+
+# --------------------------------------------------------------------- resolutions
+
+MATRIX_TIME_LIMIT = 2.0
+
+
+def _leaves(w: World) -> list[str]:
+    from jointplan.files import load_workspace
+
+    return list(load_workspace(w.folder).workspace.leaves())
+
+
+def _reference_resolution(w: World, p: str | None, leaf: str) -> Json:
+    from jointplan.analysis.deconflict import Options
+    from jointplan.services.deconflict import deconflict_report
+
+    return deconflict_report(w.folder, p, leaf, Options(time_limit=MATRIX_TIME_LIMIT))
+
+
+def _preview(w: World, p: str, leaf: str) -> Json:
+    r = w.call(p, "POST", "/api/deconflict",
+               body={"scenario": leaf, "time_limit": MATRIX_TIME_LIMIT})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _resolve(w: World, p: str) -> str | None:
+    """A resolution asked for by ``p`` in the first leaf with moves; its id, if any."""
+    for rid, asker in w.askers.items():
+        if asker == p:
+            return rid
+    for leaf in _leaves(w):
+        custodian = _reference_resolution(w, None, leaf)
+        if not custodian["moves"]:
+            continue
+        parties = {p, *(m["partner"] for m in custodian["moves"])}
+        known = {q: {x["id"] for x in w.call(q, "GET", "/api/proposals").json()}
+                 for q in parties}
+        token = _preview(w, p, leaf)["preview"]
+        r = w.call(p, "POST", "/api/resolutions",
+                   body={"preview": token, "reason": w.canary("resolution", parties)})
+        assert r.status_code == 201, r.text
+        rid = w.new_id(r.json()["id"], "resolution")
+        w.resolutions[rid], w.askers[rid] = parties, p
+        for q in parties:
+            for x in w.call(q, "GET", "/api/proposals").json():
+                if x["id"] not in known[q] and x["id"] not in w.proposals:
+                    w.proposals[w.new_id(x["id"], "proposal")] = {
+                        "owner": x["owner"], "partner": x["partner"], "plan": x["plan"],
+                        "status": x["status"], "resolution": rid}
+        return rid
+    return None
+
+
+@route("POST", "/api/deconflict")
+def _deconflict(w: World, p: str) -> None:
+    for leaf in _leaves(w)[:2]:
+        got = _preview(w, p, leaf)
+        want = _reference_resolution(w, p, leaf)
+        assert {k: v for k, v in got.items() if k in want} == want
+        assert got["focus"] is None and got["conflict"] is None
+    # A conflict it is not shown: as for no conflict at all.
+    for fid, shown in w.findings("conflict").items():
+        if p not in shown:
+            w.like_missing(p, "POST", ("/api/deconflict", {"conflict": fid}, None),
+                           {fid: w.missing(fid)})
+            break
+
+
+@route("POST", "/api/resolutions")
+def _new_resolution(w: World, p: str) -> None:
+    rid = _resolve(w, p)
+    if rid is not None:
+        for q in w.partners:
+            _check_resolution(w, q, rid)
+
+
+def _check_resolution(w: World, p: str, rid: str) -> None:
+    path = f"/api/resolutions/{rid}"
+    if p not in w.resolutions[rid]:
+        w.like_missing(p, "GET", (path, None, None), {rid: w.missing(rid)})
+        return
+    r = w.call(p, "GET", path)
+    assert r.status_code == 200, r.text
+    assert r.json()["resolution"]["as"] == p
+    for x in r.json()["proposals"]:
+        assert p in (w.proposals[x["id"]]["owner"], w.proposals[x["id"]]["partner"])
+
+
+@route("GET", "/api/resolutions")
+def _resolutions(w: World, p: str) -> None:
+    _resolve(w, p)
+    r = w.call(p, "GET", "/api/resolutions")
+    assert r.status_code == 200, r.text
+    assert {x["id"] for x in r.json()} == {rid for rid, who in w.resolutions.items()
+                                           if p in who}
+
+
+@route("GET", "/api/resolutions/{resolution_id}")
+def _resolution(w: World, p: str) -> None:
+    _resolve(w, p)
+    for rid in w.resolutions:
+        _check_resolution(w, p, rid)
 
 
 def anonymous(w: World) -> None:
