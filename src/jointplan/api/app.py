@@ -14,7 +14,7 @@ from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, routes, taxii
+from . import auth, exports, faults, finding_routes, routes, t0_routes, taxii
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -36,6 +36,8 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
+    app.include_router(t0_routes.router)
+    app.include_router(t0_routes.feeds_router)
     web.install(app)
     faults.install(app)
     app.add_middleware(KeyReader)

@@ -145,7 +145,22 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "resources": {r["id"]: r["name"] for r in view["resources"]},
             "areas": {a["id"]: a["name"] for a in view["areas"]},
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
+            "t0_scope": _tops(view, plan),
             "risk_leaves": leaves(view["scenarios"])}
+
+
+def _tops(view: Json, plan: Json) -> set[str] | None:
+    """The top-level scenarios a plan is active under: the T0s its times are from (None
+    when its scenarios are not shared with the viewer)."""
+    if "scenarios" not in plan:
+        return None
+    parent = {s["id"]: s.get("parent") for s in view["scenarios"]}
+    out = set()
+    for sid in plan["scenarios"]:
+        while parent.get(sid):
+            sid = parent[sid]
+        out.add(sid)
+    return out
 
 
 @router.get("/plans/{plan_id}")

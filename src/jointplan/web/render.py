@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -20,12 +21,20 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from starlette.datastructures import FormData
 
 from ..caller import HubDep, current_actor
-from ..model import TimecodeError, format_time, parse_duration
+from ..model import TimecodeError, format_time, parse_duration, parse_time
+from ..server import t0 as realtime
 from ..server.hub import Forbidden, NotFound, RateLimited
+from ..server.t0 import local, local_iso
 from ..services.accounts import Actor
 from ..store.db import describe_fault, is_outage
 
@@ -62,6 +71,66 @@ def window(pair: Any) -> str:
         return "—"
     a, b = (t(x) if isinstance(x, int | float) else str(x) for x in pair)
     return f"{a} – {b}"
+
+
+# -- real dates beside T+ (a declared scenario's T0, in the user's zone) ------------------
+
+TIMECODE = re.compile(r"T[+-][0-9dhm]+")
+
+
+def _declared(ctx: Any) -> list[tuple[str, datetime]]:
+    """The declared T0s that apply on this page: those of ``t0_scope`` when the page names
+    its scenarios, else every declared one the user may see."""
+    t0s: list[tuple[str, datetime]] = ctx.get("t0s") or []
+    scope = ctx.get("t0_scope")
+    return [(s, at) for s, at in t0s if scope is None or s in scope]
+
+
+def real(ctx: Any, minutes: int) -> str:
+    """`` (2026-11-21 14:00 CET)`` for minutes after T0, per declared scenario; '' if none."""
+    declared = _declared(ctx)
+    if not declared:
+        return ""
+    zone = ctx.get("zone") or "UTC"
+    dates = [local(at + timedelta(minutes=minutes), zone) for _, at in declared]
+    if len(dates) == 1:
+        return f" ({dates[0]})"
+    return " (" + "; ".join(f"{s}: {d}" for (s, _), d in zip(declared, dates,
+                                                             strict=True)) + ")"
+
+
+def _with_real(ctx: Any, text: str) -> str:
+    """Each T+ in ``text`` followed by its real date(s)."""
+    if not _declared(ctx):
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return match.group(0) + real(ctx, parse_time(match.group(0)))
+        except TimecodeError:
+            return match.group(0)
+    return TIMECODE.sub(one, text)
+
+
+@pass_context
+def t_real(ctx: Any, minutes: Any) -> str:
+    return _with_real(ctx, t(minutes))
+
+
+@pass_context
+def window_real(ctx: Any, pair: Any) -> str:
+    return _with_real(ctx, window(pair))
+
+
+@pass_context
+def value_real(ctx: Any, value: Any) -> str:
+    return _with_real(ctx, value_text(value))
+
+
+@pass_context
+def when(ctx: Any, text: Any) -> str:
+    """A stored ISO timestamp (audit, observations, messages) in the user's zone, named."""
+    return local_iso(text, ctx.get("zone") or "UTC")
 
 
 def pct(value: Any) -> str:
@@ -109,8 +178,8 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(t=t, window=window, pct=pct, duration=duration_text,
-                       item_name=item_name, val=value_text, yaml=yaml_text)
+    env.filters.update(t=t_real, window=window_real, pct=pct, duration=duration_text,
+                       item_name=item_name, val=value_real, yaml=yaml_text, when=when)
     return env
 
 
@@ -183,13 +252,30 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("flash", FLASH.get(request.query_params.get("done", "")))
     context.setdefault("section", "")
     context.setdefault("errors", [])
+    if actor is not None:
+        context.update(real_time(request, actor))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context},
         status_code=status)
 
 
+def real_time(request: Request, actor: Actor) -> dict[str, Any]:
+    """What every page needs to put real dates beside T+: the declared T0s the user's
+    partner may see, and the user's time zone."""
+    hub = request.app.state.hub
+    with hub.db.read() as session:
+        try:
+            declared = realtime.declarations(hub, session, actor)
+        except NotFound:  # no workspace imported yet
+            declared = []
+        zone = realtime.zone_of(session, actor.user_id)
+    return {"zone": zone, "declared": declared,
+            "t0s": [(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared]}
+
+
 def fragment(request: Request, name: str, actor: Actor, **context: Any) -> HTMLResponse:
     """A piece of a page, for htmx to swap in."""
+    context.update(real_time(request, actor))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context})
 
