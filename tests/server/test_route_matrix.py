@@ -534,6 +534,7 @@ def _versions(w: World, p: str) -> None:
         for entry in history:
             opaque(entry["version"], "version")
             assert entry["reason"] is None or plan["owner"] == p
+            assert entry["by"] is None or plan["owner"] == p  # who: the owner's side only
             if "owner" not in want[pid]:
                 # Only an item addressed to it: the plan's id and nothing else of it.
                 assert entry.get("status") is None, (

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
@@ -110,11 +111,13 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             raise NotFound(plan_id)
         versions = list(reversed(plans.history(hub, session, actor, plan_id)))
         diff_text, diff_error = "", ""
+        changes: list[Json] = []
         if not diff_from and not diff_to and len(versions) >= 2:
             diff_from, diff_to = versions[1]["version"], versions[0]["version"]
         if diff_from and diff_to:
             try:
                 diff_text = plans.diff(hub, session, actor, plan_id, diff_from, diff_to)
+                changes = plans.changes(hub, session, actor, plan_id, diff_from, diff_to)
             except Invalid as exc:
                 diff_error = str(exc)
         partners = [p["code"] for p in view["partners"]]
@@ -135,6 +138,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                      "and provisions; objectives' deadlines are dashed lines. The tables "
                      "below hold the same figures.") if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
+            "changes": changes,
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
             "owns": owns, "partners": partners, "can_edit": can_edit,
             "base_version": base_version,
@@ -147,6 +151,18 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
             "t0_scope": _tops(view, plan),
             "risk_leaves": leaves(view["scenarios"])}
+
+
+@router.get("/plans/{plan_id}/versions/{version_id}.yaml")
+def version_file(hub: HubDep, actor: PageActor, plan_id: str, version_id: str) -> Response:
+    """One version of the plan as a file, exactly as the viewer's partner may see it (the
+    gate's cut); a version it may not see answers 404 like one that does not exist."""
+    with hub.db.read() as session:
+        view = plans.version_view(hub, session, actor, plan_id, version_id)
+    text = yaml.safe_dump(view, sort_keys=False, allow_unicode=True)
+    name = f"{plan_id}-{version_id}.yaml"
+    return Response(text.encode(), media_type="application/yaml; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _tops(view: Json, plan: Json) -> set[str] | None:
