@@ -22,6 +22,7 @@ from ..model import Plan, TimecodeError, format_duration, parse_duration, parse_
 from ..model.workspace import Share
 from ..services.accounts import Actor
 from ..sharing import Rules, actions, exchanges
+from ..sharing.handling import view_marking
 from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
 from ..sharing.view import plan_view_for, view_for
@@ -281,6 +282,19 @@ def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
         if version is not None and "owner" in plan:
             plan["status"] = version.status
     return view
+
+
+def marking(hub: Hub, session: Session, actor: Actor, plan_id: str | None = None) -> str:
+    """The TLP a page carries: of one plan the actor sees (``plan_id``), or of all it may
+    view (the dashboard and every page that draws from the whole view)."""
+    current = hub.current(session)
+    if plan_id is not None:
+        if plan_id not in current.visible_plans(actor.partner):
+            raise NotFound(plan_id)
+        return current.workspace.plan(plan_id).tlp.value
+    found: str = current.recent(("marking", actor.partner), lambda: view_marking(
+        current.workspace, actor.partner, current.rules).value)
+    return found
 
 
 def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:

@@ -127,6 +127,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                 raise NotFound(plan_id)
             received = preview_for(hub, session, actor, plan, preview)
         acks = collab.acknowledgements(hub, session, actor)
+        marking = plans.marking(hub, session, actor, plan_id)
         can_edit = bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", "")))
         # The version the page shows: every form that changes the plan sends it back.
         base_version = plans.stored_document(hub, session, actor, plan_id)[0] if can_edit \
@@ -149,7 +150,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "resources": {r["id"]: r["name"] for r in view["resources"]},
             "areas": {a["id"]: a["name"] for a in view["areas"]},
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
-            "t0_scope": _tops(view, plan),
+            "t0_scope": _tops(view, plan), "marking": marking,
             "risk_leaves": leaves(view["scenarios"])}
 
 

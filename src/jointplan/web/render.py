@@ -32,6 +32,7 @@ from starlette.datastructures import FormData
 
 from ..caller import HubDep, current_actor
 from ..model import TimecodeError, format_time, parse_duration, parse_time
+from ..server import plans
 from ..server import t0 as realtime
 from ..server.hub import Forbidden, NotFound, RateLimited
 from ..server.t0 import local, local_iso
@@ -266,10 +267,11 @@ def real_time(request: Request, actor: Actor) -> dict[str, Any]:
     with hub.db.read() as session:
         try:
             declared = realtime.declarations(hub, session, actor)
+            mark = plans.marking(hub, session, actor)
         except NotFound:  # no workspace imported yet
-            declared = []
+            declared, mark = [], "clear"
         zone = realtime.zone_of(session, actor.user_id)
-    return {"zone": zone, "declared": declared,
+    return {"zone": zone, "declared": declared, "view_marking": mark,
             "t0s": [(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared]}
 
 
