@@ -151,6 +151,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "areas": {a["id"]: a["name"] for a in view["areas"]},
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
             "t0_scope": _tops(view, plan), "marking": marking,
+            "field_errors": {}, "status_values": {},
             "risk_leaves": leaves(view["scenarios"])}
 
 
@@ -230,12 +231,20 @@ def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                 form: FormDep) -> Response:
     status, reason = field(form, "status"), field(form, "reason")
     _may_change(hub, actor, plan_id)
+    kept = {"status": status, "reason": reason}
+    if status == "retired" and field(form, "confirm") != "yes":
+        # Retiring takes the plan out of every partner's analysis: asked to confirm first.
+        return _again(request, hub, actor, plan_id, status_values=kept, field_errors={
+            "status-confirm": "Retiring takes this plan out of every partner's analysis and "
+                              "matrix. Tick the box to confirm, then send again."})
     try:
         if not reason:
             raise Invalid("reason", "say why the status changes")
         plans.set_status(hub, actor, plan_id, status, reason, _base(form))
     except Invalid as exc:
-        return _again(request, hub, actor, plan_id, errors=[f"Status: {exc}"])
+        where = {"reason": "status-reason", "status": "status"}.get(exc.field, "status")
+        return _again(request, hub, actor, plan_id, status_values=kept,
+                      field_errors={where: str(exc)})
     except Stale as exc:
         return _again(request, hub, actor, plan_id, status=409, errors=[f"Status: "
                                                                          f"{_changed(exc)}"])

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import yaml
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -31,12 +32,14 @@ from jinja2 import (
 from starlette.datastructures import FormData
 
 from ..caller import HubDep, current_actor
+from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_time, parse_duration, parse_time
 from ..server import plans
 from ..server import t0 as realtime
-from ..server.hub import Forbidden, NotFound, RateLimited
+from ..server.concurrency import Stale
+from ..server.hub import Forbidden, Invalid, NotFound, RateLimited
 from ..server.t0 import local, local_iso
-from ..services.accounts import Actor
+from ..services.accounts import AccountError, Actor
 from ..store.db import describe_fault, is_outage
 
 HERE = Path(__file__).parent
@@ -294,6 +297,12 @@ _ERRORS = {
     403: ("Not allowed", ""),
     503: ("Try again shortly", "The database is unavailable or busy; nothing was stored by "
           "this request. Wait a few seconds and try again."),
+    405: ("Not available at this address", "This address does not answer that request; "
+          "if you reloaded the page after sending a form, go back to the page the form was "
+          "on, or to the dashboard."),
+    500: ("Something went wrong", "The server could not answer this page. Nothing was "
+          "changed by this request unless the page said so before. Try again, or go back to "
+          "the dashboard; if it persists, tell the workspace's operator."),
     429: ("Too many analyses", "Each user, and each partner as a whole, may run a limited "
           "number of analyses a minute, because deconfliction can be probed. Wait a minute "
           "and reload the page."),
@@ -311,7 +320,8 @@ def error_page(request: Request, status: int, message: str = "") -> HTMLResponse
     response = templates.TemplateResponse(request, "error.html", {
         "title": title, "message": message or text, "status": status, "user": None,
         "section": "", "flash": None, "errors": [],
-        "csrf": getattr(request.state, "csrf", "")}, status_code=status)
+        # No navigation: an unknown address does not know who asks, and every 404 is one page.
+        "csrf": ""}, status_code=status)
     if status == 429:
         response.headers["Retry-After"] = "60"
     return response
@@ -322,6 +332,10 @@ def safe_next(path: str | None) -> str:
     if path and re.fullmatch(r"/(?![/\\])[A-Za-z0-9/_.~?=&%#-]*", path):
         return path
     return "/"
+
+
+HANDLED = (HTTPException, RequestValidationError, Invalid, Stale, InvalidWorkspace,
+           AccountError)
 
 
 class PageRoute(APIRoute):
@@ -354,8 +368,11 @@ class PageRoute(APIRoute):
                                 request.url.path, describe_fault(exc))
                     response = error_page(request, 503)
                     response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
-                else:
+                elif isinstance(exc, HANDLED):  # the app's own handlers answer these
                     raise
+                else:  # a bug: logged with its traceback, the browser gets a page, not a trace
+                    log.exception("page %s %s failed", request.method, request.url.path)
+                    response = error_page(request, 500)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
