@@ -216,4 +216,7 @@ def test_the_server_commands_run_as_written(user_folder):
             assert run.stdout.startswith("audit chain intact")
         elif words[1] == "demo":
             assert "nor-planner" in run.stdout
+            # a token for every partner, and no "Open" of an address nothing listens on
+            assert all(f"# as {code}" in run.stdout for code in ("NOR", "SOU", "RRA"))
+            assert "Open http" not in run.stdout and "--no-serve" in run.stdout
     assert token is not None

@@ -537,6 +537,7 @@ def _versions(w: World, p: str) -> None:
         for entry in history:
             opaque(entry["version"], "version")
             assert entry["reason"] is None or plan["owner"] == p
+            assert entry["by"] is None or plan["owner"] == p  # who: the owner's side only
             if "owner" not in want[pid]:
                 # Only an item addressed to it: the plan's id and nothing else of it.
                 assert entry.get("status") is None, (
@@ -1202,6 +1203,8 @@ def _about_its_own(w: World, p: str, entry: Json) -> bool:
         return p in w.resolutions[ref]
     if kind == "workspace":
         return True
+    if kind == "scenario":  # a declared T0: every partner sees every (joint) scenario
+        return entry["action"] in ("t0.declare", "t0.undeclare")
     if kind in ("conflict", "gap"):
         return p in w.findings(kind).get(ref, set())
     if kind == "observations":
@@ -1218,6 +1221,101 @@ def _audit(w: World, p: str) -> None:
         if entry["partner"] != p:
             assert entry["detail"] == {}, f"{p} reads the detail of another's entry: {entry}"
         assert _about_its_own(w, p, entry), f"{p} reads an audit entry about others: {entry}"
+
+
+# -- real time: declared T0s, the caller's zone, calendar feeds ------------------------
+
+
+def _tops(w: World) -> list[str]:
+    return [s["id"] for s in w.model.joint["scenarios"] if not s.get("parent")]
+
+
+@route("GET", "/api/t0")
+def _t0_list(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/t0")
+    assert r.status_code == 200
+    assert {d["scenario"] for d in r.json()} <= set(_tops(w))
+
+
+@route("POST", "/api/t0")
+def _t0_declare(w: World, p: str) -> None:
+    top = _tops(w)[0]
+    r = w.call(p, "POST", "/api/t0", body={"scenario": top, "t0": "2026-11-20T09:00+01:00"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["partner"], r.json()["t0"]) == (p, "2026-11-20T08:00:00Z")
+    for q in w.partners:  # a scenario is joint: every partner sees its T0
+        got = w.call(q, "GET", "/api/t0").json()
+        assert [(d["scenario"], d["partner"]) for d in got if d["scenario"] == top] == [(top, p)]
+    fake = w.missing(top)
+    r = w.call(p, "POST", "/api/t0", body={"scenario": fake, "t0": "2026-11-20T08:00Z"})
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+    child = next((s["id"] for s in w.model.joint["scenarios"] if s.get("parent")), None)
+    if child is not None:
+        r = w.call(p, "POST", "/api/t0", body={"scenario": child, "t0": "2026-11-20T08:00Z"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "scenario"]
+    assert w.call(p, "DELETE", f"/api/t0/{top}").status_code == 204
+
+
+@route("DELETE", "/api/t0/{scenario}")
+def _t0_undeclare(w: World, p: str) -> None:
+    top = _tops(w)[-1]
+    assert w.call(p, "POST", "/api/t0", body={"scenario": top, "t0": "2026-11-20T08:00Z"}
+                  ).status_code == 201
+    assert w.call(p, "DELETE", f"/api/t0/{top}").status_code == 204
+    for q in w.partners:
+        assert top not in {d["scenario"] for d in w.call(q, "GET", "/api/t0").json()}
+    r = w.call(p, "DELETE", f"/api/t0/{top}")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
+@route("PUT", "/api/me/timezone")
+def _timezone(w: World, p: str) -> None:
+    r = w.call(p, "PUT", "/api/me/timezone", body={"timezone": "Asia/Tokyo"})
+    assert r.status_code == 200 and r.json() == {"timezone": "Asia/Tokyo"}
+    r = w.call(p, "PUT", "/api/me/timezone", body={"timezone": "Nowhere/Atlantis"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "timezone"]
+
+
+@route("GET", "/api/calendar-feeds")
+def _feeds(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/calendar-feeds")
+    assert r.status_code == 200
+    for feed in r.json():
+        opaque(feed["id"], "calendar feed")
+
+
+@route("POST", "/api/calendar-feeds")
+def _new_feed(w: World, p: str) -> None:
+    top = _tops(w)[0]
+    w.call(p, "POST", "/api/t0", body={"scenario": top, "t0": "2026-11-20T08:00Z"})
+    r = w.call(p, "POST", "/api/calendar-feeds", body={"name": "matrix"})
+    assert r.status_code == 201, r.text
+    feed = r.json()
+    w.new_id(feed["id"], "calendar feed")
+    path = "/calendar/" + feed["url"].rsplit("/calendar/", 1)[1]
+    # without any header, as a calendar client asks; the canaries of p are checked
+    got = w.call(p, "GET", path, headers={"Authorization": ""})
+    assert got.status_code == 200 and got.text.startswith("BEGIN:VCALENDAR")
+    for canary in w.forbidden(p):
+        assert canary not in re.sub(r"\r\n[ \t]", "", got.text), canary
+    assert feed["secret"] not in w.call(p, "GET", "/api/calendar-feeds").text
+    w.call(p, "DELETE", f"/api/t0/{top}")
+
+
+@route("DELETE", "/api/calendar-feeds/{feed_id}")
+def _revoke_feed(w: World, p: str) -> None:
+    feed = w.call(p, "POST", "/api/calendar-feeds", body={"name": "to revoke"}).json()
+    path = "/calendar/" + feed["url"].rsplit("/calendar/", 1)[1]
+    q = w.partners[(w.partners.index(p) + 1) % len(w.partners)]
+    if q != p:  # another partner's feed answers as one that does not exist
+        w.like_missing(q, "DELETE", (f"/api/calendar-feeds/{feed['id']}", None, None),
+                       {feed["id"]: w.missing(feed["id"])})
+    assert w.call(p, "DELETE", f"/api/calendar-feeds/{feed['id']}").status_code == 204
+    gone = w.call(None, "GET", path)
+    unknown = w.call(None, "GET", path.replace(feed["secret"], w.missing(feed["secret"])))
+    assert gone.status_code == unknown.status_code == 404 and gone.content == unknown.content
+    r = w.call(p, "DELETE", f"/api/calendar-feeds/{feed['id']}")
+    assert (r.status_code, r.content) == (404, NOT_FOUND)
 
 
 def _shown(w: World, p: str, family: str) -> set[str]:
@@ -1518,6 +1616,9 @@ def out_of_sight(w: World, p: str) -> None:
             break
     w.call(q, "GET", "/api/export")
     w.call(q, "GET", "/api/exports/stix")
+    feed = w.call(q, "POST", "/api/calendar-feeds", body={"name": "out of sight"}).json()
+    w.call(q, "GET", "/calendar/" + feed["url"].rsplit("/calendar/", 1)[1])
+    w.call(q, "PUT", "/api/me/timezone", body={"timezone": "Europe/Oslo"})
     after = snapshot(w, p)
     for key in before:
         assert before[key] == after[key], f"{key} as {p} changed when others acted out of sight"

@@ -82,9 +82,10 @@ def test_a_stale_status_form_is_refused(pages):
     data = {"csrf": csrf_of(form), "base_version": base_of(form), "reason": "r"}
     first = client.post("/plans/nor-evacuation/status", data={**data, "status": "approved"})
     assert first.status_code == 303
-    second = client.post("/plans/nor-evacuation/status", data={**data, "status": "retired"})
+    second = client.post("/plans/nor-evacuation/status", data={**data, "status": "retired",
+                                                                  "confirm": "yes"})
     assert second.status_code == 409 and versions(pages, "nor-evacuation") == 2
     missing = client.post("/plans/nor-evacuation/status", data={
-        "csrf": data["csrf"], "status": "retired", "reason": "r"})
+        "csrf": data["csrf"], "status": "retired", "reason": "r", "confirm": "yes"})
     assert missing.status_code == 422
     assert re.search(r"does not say which version", missing.text)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .. import __version__, web
 from ..files import InvalidWorkspace
@@ -15,7 +15,17 @@ from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..server.resolutions import Changed
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, resolution_routes, routes, taxii
+from . import (
+    auth,
+    docs,
+    exports,
+    faults,
+    finding_routes,
+    resolution_routes,
+    routes,
+    t0_routes,
+    taxii,
+)
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -25,7 +35,7 @@ NOT_FOUND = {"detail": "not found"}
 
 def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     """The app for a hub; ``shedding`` bounds the requests in flight (default: from env)."""
-    app = FastAPI(title="jointplan", version=__version__,
+    app = FastAPI(title="jointplan", version=__version__, docs_url=None, redoc_url=None,
                   description="Joint contingency planning between partners who keep their "
                   "freedom of action. Every answer is cut to what the caller's partner may "
                   "see; an object it may not see answers exactly like one that does not "
@@ -38,7 +48,10 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
+    app.include_router(t0_routes.router)
+    app.include_router(t0_routes.feeds_router)
     web.install(app)
+    docs.install(app)
     faults.install(app)
     app.add_middleware(KeyReader)
     app.add_middleware(LoadShedder, shedding=shedding)  # outermost: sheds before any work
@@ -48,8 +61,22 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
         return JSONResponse(NOT_FOUND, status_code=404)
 
     @app.exception_handler(404)
-    def _no_route(_: Request, __: Exception) -> JSONResponse:
+    def _no_route(request: Request, __: Exception) -> Response:
+        if web.is_page_address(request.url.path):  # a browser's address: an HTML page
+            return web.error_page(request, 404)
         return JSONResponse(NOT_FOUND, status_code=404)
+
+    @app.exception_handler(405)
+    def _wrong_method(request: Request, exc: Any) -> Response:
+        # e.g. reloading the address a form was posted to: a page, not raw JSON
+        headers = getattr(exc, "headers", None) or {}
+        if web.is_page_address(request.url.path):
+            response: Response = web.error_page(request, 405)
+        else:
+            response = JSONResponse({"detail": "method not allowed"}, status_code=405)
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(Forbidden)
     def _forbidden(_: Request, exc: Exception) -> JSONResponse:

@@ -48,6 +48,8 @@ class VersionEntry(Closed):
     status: Literal["draft", "approved", "retired"] | None = Field(
         description="null for a plan seen only through items addressed to the caller")
     reason: str | None = Field(description="the owner's own side only")
+    by: str | None = Field(None, description="who made it (a username, or `operator`): the "
+                           "owner's own side only")
 
 
 class Exported(Closed):

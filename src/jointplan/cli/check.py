@@ -27,6 +27,9 @@ As = Annotated[str | None, typer.Option("--as", help="Partner code: see the work
                                         "that partner would. Without it, everything.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the contract's JSON instead of "
                                     "tables.")]
+T0 = Annotated[list[str] | None, typer.Option(
+    "--t0", help="SCENARIO=ISO: the moment a top-level scenario is (or would be) declared; "
+    "the tables show real dates (UTC) beside T+. Repeat for several scenarios.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +39,7 @@ def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
 
 
-def check(folder: Folder, as_: As = None, as_json: Json = False) -> None:
+def check(folder: Folder, as_: As = None, as_json: Json = False, t0: T0 = None) -> None:
     """Find conflicts and gaps, coverage and likelihoods, as one partner may see them.
 
     Exit status 0 when the workspace was analysed (whatever it found), 2 when
@@ -51,7 +54,22 @@ def check(folder: Folder, as_: As = None, as_json: Json = False) -> None:
     if as_json:
         print_json(report)
     else:
-        _tables(report)
+        _tables(report, *real_time(folder, t0))
+
+
+def real_time(folder: Path, values: list[str] | None) -> tuple[dict[str, Any], Any]:
+    """``--t0`` read against the folder's workspace; exit 2 naming the problem."""
+    from ..formats import FormatError
+    from ..formats.ical import t0_option
+
+    try:
+        return t0_option(folder, values)
+    except FormatError as exc:
+        usage("; ".join(exc.problems))
+
+
+def tops_of(ws: Any, scenarios: list[str]) -> set[str]:
+    return {ws.path(s)[-1] for s in scenarios}
 
 
 def validate(folder: Folder) -> None:
@@ -113,8 +131,14 @@ def schema(
 # -- tables ------------------------------------------------------------------
 
 
-def _window(w: list[int]) -> str:
-    return f"{format_time(w[0])} – {format_time(w[1])}"
+def _window(w: list[int], t0s: dict[str, Any] | None = None, tops: set[str] | None = None
+            ) -> str:
+    from ..formats.ical import real_dates
+
+    if not t0s:
+        return f"{format_time(w[0])} – {format_time(w[1])}"
+    return (f"{format_time(w[0])}{real_dates(t0s, w[0], tops)} – "
+            f"{format_time(w[1])}{real_dates(t0s, w[1], tops)}")
 
 
 def _who(items: list[dict[str, Any]]) -> str:
@@ -136,7 +160,8 @@ def _table(*columns: str, title: str) -> Table:
     return table
 
 
-def _tables(report: dict[str, Any]) -> None:
+def _tables(report: dict[str, Any], t0s: dict[str, Any] | None = None, ws: Any = None
+            ) -> None:
     console = Console(highlight=False, width=max(Console().width, 120))
     who = report["as"] or "the custodian (every file)"
     console.print(f"[bold]{report['workspace']}[/bold] as seen by [bold]{who}[/bold]")
@@ -149,18 +174,20 @@ def _tables(report: dict[str, Any]) -> None:
     for scenarios in sorted(groups, key=lambda s: [leaves.index(x) for x in s]):
         found = groups[scenarios]
         console.print(f"\n[bold]Scenario {', '.join(scenarios)}[/bold]")
+        tops = tops_of(ws, list(scenarios)) if ws is not None else None
         if found["c"]:
             t = _table("kind", "resource / areas", "window", "demand", "items",
                        title="Conflicts")
             for c in found["c"]:
                 what = c.get("resource") or ", ".join(c["areas"])
                 demand = f"{c['demand']} > {c['capacity']}" if c["kind"] == "capacity" else ""
-                t.add_row(c["kind"], what, _window(c["window"]), demand, _who(c["tasks"]))
+                t.add_row(c["kind"], what, _window(c["window"], t0s, tops), demand,
+                          _who(c["tasks"]))
             console.print(t)
         if found["g"]:
             t = _table("kind", "expectation", "from", "window", "provisions", title="Gaps")
             for g in found["g"]:
-                t.add_row(g["kind"], g["expectation"], g["from"], _window(g["window"]),
+                t.add_row(g["kind"], g["expectation"], g["from"], _window(g["window"], t0s, tops),
                           "\n".join(g["provisions"]) or "none")
             console.print(t)
     if not groups:

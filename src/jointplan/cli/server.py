@@ -232,11 +232,16 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
             _, token = create_token(session, username=username, name="demo")
             lines.append((code, username, password, token))
     address = f"http://{host}:{port}/"
-    typer.echo(f"\njointplan demo: {folder} on {database}\n\nOpen {address} and sign in as:")
+    typer.echo(f"\njointplan demo: {folder} on {database}\n")
+    if no_serve:  # nothing listens: say how to serve it, not to open an address
+        typer.echo(f"Not serving (--no-serve). Serve it with: jointplan serve --database-url "
+                   f"{url} --port {port}\nthen open {address} and sign in as:")
+    else:
+        typer.echo(f"Open {address} and sign in as:")
     for code, username, password, _ in lines:
         typer.echo(f"  {code:<6} user {username:<14} password {password}")
-    typer.echo("\nOr use the API, e.g.:")
-    for code, _, _, token in lines[:2]:
+    typer.echo("\nAPI tokens (one per partner), e.g.:")
+    for code, _, _, token in lines:
         typer.echo(f"  curl -H 'Authorization: Bearer {token}' {address}api/check   # as {code}")
     if no_serve:
         return

@@ -16,6 +16,7 @@ from ..files import InvalidWorkspace
 from ..model import format_time
 from ..services.plots import require_matplotlib, write_plots
 from ..services.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, Run, simulate_workspace
+from .check import T0, real_time, tops_of
 from .output import invalid, usage
 
 LONG_RUN = 50_000_000
@@ -50,6 +51,7 @@ def simulate(
         "--plots", help="Write PNG plots into this folder.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the contract's JSON, one object per line and leaf.")] = False,
+    t0: T0 = None,
 ) -> None:
     """Simulate the plans: how likely each objective is met in time, which tasks drive
     the risk, how likely each shared resource is overrun.
@@ -90,7 +92,8 @@ def simulate(
         for run in runs:
             sys.stdout.write(json.dumps(run.report, ensure_ascii=False) + "\n")
     else:
-        _tables(runs)
+        t0s, ws = real_time(folder, t0)
+        _tables(runs, t0s, ws)
     if written:
         err.print(f"wrote {len(written)} plot{'s' if len(written) > 1 else ''} into {plots}")
 
@@ -120,8 +123,13 @@ class _ProgressBar:
             self.progress.stop()
 
 
-def _when(minutes: float | None) -> str:
-    return "–" if minutes is None else format_time(round(minutes))
+def _when(minutes: float | None, t0s: dict[str, Any] | None = None,
+          tops: set[str] | None = None) -> str:
+    from ..formats.ical import real_dates
+
+    if minutes is None:
+        return "–"
+    return format_time(round(minutes)) + (real_dates(t0s, minutes, tops) if t0s else "")
 
 
 def _share(p: float | None) -> str:
@@ -135,10 +143,14 @@ def _table(*columns: str, title: str) -> Table:
     return table
 
 
-def _tables(runs: list[Run]) -> None:
+def _tables(runs: list[Run], t0s: dict[str, Any] | None = None, ws: Any = None) -> None:
     console = Console(highlight=False, width=max(Console().width, 120))
     for run in runs:
         r: dict[str, Any] = run.report
+        tops = tops_of(ws, [r["scenario"]]) if ws is not None else None
+
+        def when(minutes: float | None) -> str:
+            return _when(minutes, t0s, tops)  # noqa: B023 - used within this iteration
         who = r["as"] or "the custodian (every file)"
         console.print(f"\n[bold]{r['workspace']}[/bold], scenario [bold]{r['scenario']}"
                       f"[/bold], as seen by [bold]{who}[/bold]: {r['samples']:,} samples, "
@@ -147,9 +159,9 @@ def _tables(runs: list[Run]) -> None:
                    title="Objectives")
         for o in r["objectives"]:
             f = o["finish"] or {}
-            t.add_row(f"{o['plan']}/{o['objective']}", _when(o.get("by")),
-                      _share(o.get("p_met")), _when(f.get("mean")), _when(f.get("p50")),
-                      _when(f.get("p90")))
+            t.add_row(f"{o['plan']}/{o['objective']}", when(o.get("by")),
+                      _share(o.get("p_met")), when(f.get("mean")), when(f.get("p50")),
+                      when(f.get("p90")))
         console.print(t if r["objectives"] else "No objective you may see.")
         tasks = sorted(r["tasks"], key=lambda x: (-x["criticality"], x["partner"], x["plan"],
                                                   x["task"]))
@@ -158,8 +170,8 @@ def _tables(runs: list[Run]) -> None:
                    f"{len(tasks)} you may see)")
         for x in tasks[:TABLE_TASKS]:
             t.add_row(f"{x['plan']}/{x['task']}", x["partner"], _share(x["criticality"]),
-                      _share(x.get("p_flex_breach")), _when(x["finish"]["mean"]),
-                      _when(x["finish"]["p90"]))
+                      _share(x.get("p_flex_breach")), when(x["finish"]["mean"]),
+                      when(x["finish"]["p90"]))
         console.print(t if tasks else "No task you may see.")
         t = _table("resource", "P(over capacity)", "expected overrun", title="Resources"
                    + ("" if r["as"] is None else " your items use (excess while they do)"))

@@ -154,3 +154,27 @@ def to_ics(ev: ExportView, entries: list[Entry], now: datetime | None = None) ->
         event.add("x-jointplan-tlp", e.tlp)
         cal.add_component(event)
     return bytes(cal.to_ical())
+
+
+def real_dates(t0s: dict[str, datetime], minutes: float, tops: set[str] | None = None) -> str:
+    """`` (2026-11-21 14:00 UTC)`` for minutes after T0 under each given T0 (of ``tops``
+    only, when given), for text tables beside T+; '' when none applies."""
+    under = [(s, at) for s, at in t0s.items() if tops is None or s in tops]
+    dates = [f"{(at + timedelta(minutes=round(minutes))).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+             for _, at in under]
+    if not dates:
+        return ""
+    if len(dates) == 1:
+        return f" ({dates[0]})"
+    return " (" + "; ".join(f"{s}: {d}" for (s, _), d in zip(under, dates, strict=True)) + ")"
+
+
+def t0_option(folder: Any, values: list[str] | None
+              ) -> tuple[dict[str, datetime], Workspace | None]:
+    """``--t0`` values of a command on a folder, read against its workspace (FormatError)."""
+    if not values:
+        return {}, None
+    from ..services.workspaces import load_checked
+
+    ws = load_checked(folder).workspace
+    return parse_t0(values, ws), ws

@@ -42,6 +42,10 @@ def make_export(hub: Hub, session: Session, actor: Actor, kind: str, *,
         raise NotFound(kind)
     ws = hub.current(session).workspace
     ev = export_view(ws, actor.partner)
+    if kind == "ical" and not t0:  # the scenarios declared on the server, as the actor sees them
+        from .t0 import declarations
+
+        t0 = [f"{d['scenario']}={d['t0']}" for d in declarations(hub, session, actor)]
     try:
         content = _content(kind, ev, ws, t0 or [], step, sheet)
     except FormatError as exc:

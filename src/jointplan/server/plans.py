@@ -18,15 +18,16 @@ from sqlalchemy.orm import Session
 
 from ..files import InvalidWorkspace, Problem, workspace_files
 from ..files.yamlread import ReadError, read_document
-from ..model import Plan
+from ..model import Plan, TimecodeError, format_duration, parse_duration, parse_time
 from ..model.workspace import Share
 from ..services.accounts import Actor
 from ..sharing import Rules, actions, exchanges
+from ..sharing.handling import view_marking
 from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
 from ..sharing.view import plan_view_for, view_for
 from ..store import audit
-from ..store.tables import ObservationRow, PlanVersion, Setting
+from ..store.tables import ObservationRow, PlanVersion, Setting, User
 from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
 from .concurrency import etag_of_version, etag_of_view, require_base
 from .findings import reconcile
@@ -283,6 +284,19 @@ def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
     return view
 
 
+def marking(hub: Hub, session: Session, actor: Actor, plan_id: str | None = None) -> str:
+    """The TLP a page carries: of one plan the actor sees (``plan_id``), or of all it may
+    view (the dashboard and every page that draws from the whole view)."""
+    current = hub.current(session)
+    if plan_id is not None:
+        if plan_id not in current.visible_plans(actor.partner):
+            raise NotFound(plan_id)
+        return current.workspace.plan(plan_id).tlp.value
+    found: str = current.recent(("marking", actor.partner), lambda: view_marking(
+        current.workspace, actor.partner, current.rules).value)
+    return found
+
+
 def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:
     """One plan as the actor's partner receives it; NotFound when it may see none of it."""
     for plan in workspace_view(hub, session, actor)["plans"]:
@@ -400,9 +414,10 @@ def _narrowed(plan: Plan, today: Plan, everyone: tuple[str, ...]) -> Plan:
 
 
 def _history(views: list[tuple[Version, dict[str, Any] | None]], actor: Actor,
-             plan_id: str) -> list[dict[str, Any]]:
+             plan_id: str, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     last: Any = None
+    names = names or {}
     for version, view in views:
         if view is None or view == last:
             last = view if view is not None else last
@@ -414,15 +429,117 @@ def _history(views: list[tuple[Version, dict[str, Any] | None]], actor: Actor,
                     "status": version.status if "owner" in view else None,
                     "reason": (version.reason if exchanges.sees_own_side(actor.partner,
                                                                          version.owner)
-                               else None)})
+                               else None),
+                    # Who made it: a person of the owner's side is named to that side only.
+                    "by": (("operator" if version.author == "operator"
+                            else names.get(version.author, ""))
+                           if exchanges.sees_own_side(actor.partner, version.owner)
+                           else None)})
     if not out:
         raise NotFound(plan_id)
     return out
 
 
 def history(hub: Hub, session: Session, actor: Actor, plan_id: str) -> list[dict[str, Any]]:
-    """The versions whose view changed for the actor's partner, oldest first."""
-    return _history(_version_views(hub, session, actor, plan_id), actor, plan_id)
+    """The versions whose view changed for the actor's partner, oldest first, each with who
+    made it (on the owner's side only) and why."""
+    views = _version_views(hub, session, actor, plan_id)
+    names = {u.id: u.username for u in session.scalars(
+        select(User).where(User.id.in_({v.author for v, _ in views})))}
+    return _history(views, actor, plan_id, names)
+
+
+def version_view(hub: Hub, session: Session, actor: Actor, plan_id: str, version_id: str
+                 ) -> dict[str, Any]:
+    """One listed version of a plan as the actor's partner sees it; NotFound otherwise
+    (a version not listed for it answers as one that does not exist)."""
+    views = _version_views(hub, session, actor, plan_id)
+    listed = {item["version"] for item in _history(views, actor, plan_id)}
+    if version_id not in listed:
+        raise NotFound(version_id)
+    view = next(view for v, view in views if v.id == version_id)
+    assert view is not None
+    return view
+
+
+def changes(hub: Hub, session: Session, actor: Actor, plan_id: str, old: str, new: str
+            ) -> list[dict[str, Any]]:
+    """What changed between two versions as the actor's partner sees them, per item and
+    field, with how much a time or duration moved (``+2h``)."""
+    views = _version_views(hub, session, actor, plan_id)
+    visible = {item["version"] for item in _history(views, actor, plan_id)}
+    for name, vid in (("from", old), ("to", new)):
+        if vid not in visible:
+            raise Invalid(name, f"no version {vid!r} of this plan")
+    by_id = {v.id: view for v, view in views}
+    return compare_views(by_id[old] or {}, by_id[new] or {})
+
+
+ITEM_KINDS = (("objectives", "objective"), ("tasks", "task"), ("expects", "expectation"),
+              ("provides", "provision"))
+
+
+def compare_views(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per item (and for the plan itself): added, removed, or each changed field."""
+    out: list[dict[str, Any]] = []
+    plain = [k for k in dict.fromkeys([*before, *after])
+             if k not in {k for k, _ in ITEM_KINDS} and k not in ("jointplan", "kind")]
+    fields = _fields(before, after, plain)
+    if fields:
+        out.append({"kind": "plan", "id": str(after.get("id") or before.get("id")),
+                    "change": "changed", "fields": fields})
+    for key, kind in ITEM_KINDS:
+        was = {x["id"]: x for x in before.get(key, [])}
+        now = {x["id"]: x for x in after.get(key, [])}
+        for iid in dict.fromkeys([*was, *now]):
+            if iid not in was:
+                out.append({"kind": kind, "id": iid, "change": "added",
+                            "fields": _fields({}, now[iid], list(now[iid]))})
+            elif iid not in now:
+                out.append({"kind": kind, "id": iid, "change": "removed", "fields": []})
+            else:
+                fields = _fields(was[iid], now[iid], list(dict.fromkeys([*was[iid],
+                                                                          *now[iid]])))
+                if fields:
+                    out.append({"kind": kind, "id": iid, "change": "changed", "fields": fields})
+    return out
+
+
+def _fields(a: dict[str, Any], b: dict[str, Any], keys: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for key in keys:
+        if key == "id" or a.get(key) == b.get(key):
+            continue
+        entry: dict[str, Any] = {"field": key, "before": a.get(key), "after": b.get(key)}
+        moved = _moved(key, a.get(key), b.get(key))
+        if moved:
+            entry["by"] = moved
+        out.append(entry)
+    return out
+
+
+def _signed(minutes: int) -> str:
+    return ("+" if minutes >= 0 else "-") + format_duration(abs(minutes))
+
+
+def _moved(key: str, a: Any, b: Any) -> str:
+    """How much a time, a window or a duration moved: ``+2h``; '' when not measurable."""
+    try:
+        if key == "start" and isinstance(a, str) and isinstance(b, str):
+            return _signed(parse_time(b) - parse_time(a))
+        if key in ("window", "by") and a is not None and b is not None:
+            if isinstance(a, list) and isinstance(b, list) and len(a) == len(b) == 2:
+                ends = [_signed(parse_time(y) - parse_time(x)) for x, y in zip(a, b, strict=True)]
+                return ends[0] if ends[0] == ends[1] else f"start {ends[0]}, end {ends[1]}"
+            if isinstance(a, str) and isinstance(b, str):
+                return _signed(parse_time(b) - parse_time(a))
+        if key == "duration" and a is not None and b is not None:
+            def likely(d: Any) -> int:
+                return parse_duration(str(d["likely"] if isinstance(d, dict) else d))
+            return _signed(likely(b) - likely(a))
+    except (TimecodeError, KeyError, TypeError):
+        return ""
+    return ""
 
 
 def diff(hub: Hub, session: Session, actor: Actor, plan_id: str, old: str, new: str) -> str:

@@ -90,6 +90,14 @@ def export_tlp(tlps: Iterable[str]) -> str:
     return max(marks, key=TLP_RANKS.index) if marks else "clear"
 
 
+def may_declare(role: str) -> Decision:
+    """Declare a top-level scenario at a real time (T0), or withdraw that declaration: any
+    partner's planners, since a scenario begins for everyone at once."""
+    allowed = may_write(role)
+    return Decision(allowed.allowed, allowed.reason if not allowed else
+                    f"a {role} may declare a scenario for its partner")
+
+
 def may_administer(role: str) -> Decision:
     """Read one's own partner's people and their tokens: admins only."""
     if role == "admin":

@@ -93,3 +93,15 @@ def export_view(ws: Workspace, partner: str, rules: Rules | None = None) -> Expo
         observations.append(doc)
     out = {**view, "plans": plans, "indicators": indicators, "observations": observations}
     return ExportView(out, partner, plan_tlp, tuple(left_out))
+
+
+def view_marking(ws: Workspace, partner: str, rules: Rules | None = None) -> Tlp:
+    """The marking of everything ``partner`` may view: the most restrictive TLP of the
+    plans it sees (whole or through items addressed to it), and of the indicators and
+    observations it sees. Unlike an export, what it received marked red counts: a page
+    may show it, and then carries TLP:RED."""
+    view = view_for(ws, partner, rules or Rules(ws))
+    marks = [ws.plan(p["id"]).tlp for p in view["plans"]]
+    marks += [Tlp(i.get("tlp", "amber")) for i in view["indicators"]]
+    marks += [Tlp(o.get("tlp", "amber")) for o in view["observations"]]
+    return max(marks, key=lambda t: t.rank, default=Tlp.CLEAR)

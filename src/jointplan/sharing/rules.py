@@ -98,6 +98,22 @@ class Rules:
         """Plans the viewer may see count in its coverage; an addressed item alone does not."""
         return bool(self.sees_plan(viewer, plan))
 
+    # -- scenarios -------------------------------------------------------------
+
+    def sees_scenario(self, viewer: str | None, scenario: str) -> Decision:
+        """Scenarios are joint (workspace.yaml): every partner of the workspace sees each one.
+
+        A declared T0 travels with its scenario, so whoever sees the scenario sees its T0.
+        """
+        known = any(s.id == scenario for s in self.workspace.scenarios)
+        if not known:
+            return Decision(False, f"there is no scenario {scenario}")
+        if viewer is None:
+            return Decision(True, "the custodian holds every file")
+        if viewer in self.everyone:
+            return Decision(True, f"{scenario} is a joint scenario of the workspace")
+        return Decision(False, f"{viewer} is not a partner of the workspace")
+
     # -- indicators and observations -----------------------------------------
 
     def sees_indicator(self, viewer: str | None, indicator: Indicator) -> Decision:

@@ -349,3 +349,46 @@ class ResolutionRow(Base):
     views: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(default=now)
+
+
+# -- real time: declared T0s, each user's time zone, calendar feeds (issues 11 and 12) ----
+
+
+class T0Declaration(Base):
+    """A top-level scenario declared at a real instant (T0), or that declaration withdrawn.
+
+    Rows are never deleted: an undeclaration sets ``undeclared``; the current T0 of
+    a scenario is its newest row not undeclared.
+    """
+
+    __tablename__ = "t0_declarations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    scenario: Mapped[str] = mapped_column(String(128), index=True)
+    t0: Mapped[datetime] = mapped_column()
+    """The instant, in UTC (stored without a zone, as every time here)."""
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created: Mapped[datetime] = mapped_column(default=now)
+    undeclared: Mapped[datetime | None] = mapped_column(default=None)
+    undeclared_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class T0Preference(Base):
+    """A user's time zone for real dates (IANA name; UTC when none is stored)."""
+
+    __tablename__ = "t0_preferences"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarFeed(Base):
+    """A read-only calendar subscription secret (scope ``calendar``); only its SHA-256 is kept."""
+
+    __tablename__ = "t0_calendar_feeds"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(default=now)
+    revoked: Mapped[datetime | None] = mapped_column(default=None)

@@ -10,7 +10,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from .render import STATIC
+from .render import STATIC, error_page
+
+__all__ = ["error_page", "install", "is_page_address"]
+NOT_PAGES = ("/api/", "/auth/", "/calendar/", "/static/", "/docs", "/redoc", "/openapi.json")
+
+
+def is_page_address(path: str) -> bool:
+    """Whether an address belongs to the pages (a browser's), not the API or a file."""
+    return not path.startswith(NOT_PAGES) and path not in ("/api", "/auth")
 
 
 def install(app: FastAPI) -> None:

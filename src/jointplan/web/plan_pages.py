@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
@@ -110,11 +111,13 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             raise NotFound(plan_id)
         versions = list(reversed(plans.history(hub, session, actor, plan_id)))
         diff_text, diff_error = "", ""
+        changes: list[Json] = []
         if not diff_from and not diff_to and len(versions) >= 2:
             diff_from, diff_to = versions[1]["version"], versions[0]["version"]
         if diff_from and diff_to:
             try:
                 diff_text = plans.diff(hub, session, actor, plan_id, diff_from, diff_to)
+                changes = plans.changes(hub, session, actor, plan_id, diff_from, diff_to)
             except Invalid as exc:
                 diff_error = str(exc)
         partners = [p["code"] for p in view["partners"]]
@@ -124,6 +127,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                 raise NotFound(plan_id)
             received = preview_for(hub, session, actor, plan, preview)
         acks = collab.acknowledgements(hub, session, actor)
+        marking = plans.marking(hub, session, actor, plan_id)
         can_edit = bool(actions.may_edit(actor.partner, actor.role, plan.get("owner", "")))
         # The version the page shows: every form that changes the plan sends it back.
         base_version = plans.stored_document(hub, session, actor, plan_id)[0] if can_edit \
@@ -135,6 +139,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
                      "and provisions; objectives' deadlines are dashed lines. The tables "
                      "below hold the same figures.") if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
+            "changes": changes,
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
             "owns": owns, "partners": partners, "can_edit": can_edit,
             "base_version": base_version,
@@ -145,7 +150,35 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "resources": {r["id"]: r["name"] for r in view["resources"]},
             "areas": {a["id"]: a["name"] for a in view["areas"]},
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
+            "t0_scope": _tops(view, plan), "marking": marking,
+            "field_errors": {}, "status_values": {},
             "risk_leaves": leaves(view["scenarios"])}
+
+
+@router.get("/plans/{plan_id}/versions/{version_id}.yaml")
+def version_file(hub: HubDep, actor: PageActor, plan_id: str, version_id: str) -> Response:
+    """One version of the plan as a file, exactly as the viewer's partner may see it (the
+    gate's cut); a version it may not see answers 404 like one that does not exist."""
+    with hub.db.read() as session:
+        view = plans.version_view(hub, session, actor, plan_id, version_id)
+    text = yaml.safe_dump(view, sort_keys=False, allow_unicode=True)
+    name = f"{plan_id}-{version_id}.yaml"
+    return Response(text.encode(), media_type="application/yaml; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _tops(view: Json, plan: Json) -> set[str] | None:
+    """The top-level scenarios a plan is active under: the T0s its times are from (None
+    when its scenarios are not shared with the viewer)."""
+    if "scenarios" not in plan:
+        return None
+    parent = {s["id"]: s.get("parent") for s in view["scenarios"]}
+    out = set()
+    for sid in plan["scenarios"]:
+        while parent.get(sid):
+            sid = parent[sid]
+        out.add(sid)
+    return out
 
 
 @router.get("/plans/{plan_id}")
@@ -198,12 +231,20 @@ def plan_status(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
                 form: FormDep) -> Response:
     status, reason = field(form, "status"), field(form, "reason")
     _may_change(hub, actor, plan_id)
+    kept = {"status": status, "reason": reason}
+    if status == "retired" and field(form, "confirm") != "yes":
+        # Retiring takes the plan out of every partner's analysis: asked to confirm first.
+        return _again(request, hub, actor, plan_id, status_values=kept, field_errors={
+            "status-confirm": "Retiring takes this plan out of every partner's analysis and "
+                              "matrix. Tick the box to confirm, then send again."})
     try:
         if not reason:
             raise Invalid("reason", "say why the status changes")
         plans.set_status(hub, actor, plan_id, status, reason, _base(form))
     except Invalid as exc:
-        return _again(request, hub, actor, plan_id, errors=[f"Status: {exc}"])
+        where = {"reason": "status-reason", "status": "status"}.get(exc.field, "status")
+        return _again(request, hub, actor, plan_id, status_values=kept,
+                      field_errors={where: str(exc)})
     except Stale as exc:
         return _again(request, hub, actor, plan_id, status=409, errors=[f"Status: "
                                                                          f"{_changed(exc)}"])

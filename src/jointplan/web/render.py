@@ -11,22 +11,35 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import yaml
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from starlette.datastructures import FormData
 
 from ..caller import HubDep, current_actor
-from ..model import TimecodeError, format_time, parse_duration
-from ..server.hub import Forbidden, NotFound, RateLimited
-from ..services.accounts import Actor
+from ..files import InvalidWorkspace
+from ..model import TimecodeError, format_time, parse_duration, parse_time
+from ..server import plans
+from ..server import t0 as realtime
+from ..server.concurrency import Stale
+from ..server.hub import Forbidden, Invalid, NotFound, RateLimited
+from ..server.t0 import local, local_iso
+from ..services.accounts import AccountError, Actor
 from ..store.db import describe_fault, is_outage
 
 HERE = Path(__file__).parent
@@ -62,6 +75,66 @@ def window(pair: Any) -> str:
         return "—"
     a, b = (t(x) if isinstance(x, int | float) else str(x) for x in pair)
     return f"{a} – {b}"
+
+
+# -- real dates beside T+ (a declared scenario's T0, in the user's zone) ------------------
+
+TIMECODE = re.compile(r"T[+-][0-9dhm]+")
+
+
+def _declared(ctx: Any) -> list[tuple[str, datetime]]:
+    """The declared T0s that apply on this page: those of ``t0_scope`` when the page names
+    its scenarios, else every declared one the user may see."""
+    t0s: list[tuple[str, datetime]] = ctx.get("t0s") or []
+    scope = ctx.get("t0_scope")
+    return [(s, at) for s, at in t0s if scope is None or s in scope]
+
+
+def real(ctx: Any, minutes: int) -> str:
+    """`` (2026-11-21 14:00 CET)`` for minutes after T0, per declared scenario; '' if none."""
+    declared = _declared(ctx)
+    if not declared:
+        return ""
+    zone = ctx.get("zone") or "UTC"
+    dates = [local(at + timedelta(minutes=minutes), zone) for _, at in declared]
+    if len(dates) == 1:
+        return f" ({dates[0]})"
+    return " (" + "; ".join(f"{s}: {d}" for (s, _), d in zip(declared, dates,
+                                                             strict=True)) + ")"
+
+
+def _with_real(ctx: Any, text: str) -> str:
+    """Each T+ in ``text`` followed by its real date(s)."""
+    if not _declared(ctx):
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return match.group(0) + real(ctx, parse_time(match.group(0)))
+        except TimecodeError:
+            return match.group(0)
+    return TIMECODE.sub(one, text)
+
+
+@pass_context
+def t_real(ctx: Any, minutes: Any) -> str:
+    return _with_real(ctx, t(minutes))
+
+
+@pass_context
+def window_real(ctx: Any, pair: Any) -> str:
+    return _with_real(ctx, window(pair))
+
+
+@pass_context
+def value_real(ctx: Any, value: Any) -> str:
+    return _with_real(ctx, value_text(value))
+
+
+@pass_context
+def when(ctx: Any, text: Any) -> str:
+    """A stored ISO timestamp (audit, observations, messages) in the user's zone, named."""
+    return local_iso(text, ctx.get("zone") or "UTC")
 
 
 def pct(value: Any) -> str:
@@ -109,8 +182,8 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(t=t, window=window, pct=pct, duration=duration_text,
-                       item_name=item_name, val=value_text, yaml=yaml_text)
+    env.filters.update(t=t_real, window=window_real, pct=pct, duration=duration_text,
+                       item_name=item_name, val=value_real, yaml=yaml_text, when=when)
     return env
 
 
@@ -183,13 +256,31 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("flash", FLASH.get(request.query_params.get("done", "")))
     context.setdefault("section", "")
     context.setdefault("errors", [])
+    if actor is not None:
+        context.update(real_time(request, actor))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context},
         status_code=status)
 
 
+def real_time(request: Request, actor: Actor) -> dict[str, Any]:
+    """What every page needs to put real dates beside T+: the declared T0s the user's
+    partner may see, and the user's time zone."""
+    hub = request.app.state.hub
+    with hub.db.read() as session:
+        try:
+            declared = realtime.declarations(hub, session, actor)
+            mark = plans.marking(hub, session, actor)
+        except NotFound:  # no workspace imported yet
+            declared, mark = [], "clear"
+        zone = realtime.zone_of(session, actor.user_id)
+    return {"zone": zone, "declared": declared, "view_marking": mark,
+            "t0s": [(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared]}
+
+
 def fragment(request: Request, name: str, actor: Actor, **context: Any) -> HTMLResponse:
     """A piece of a page, for htmx to swap in."""
+    context.update(real_time(request, actor))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context})
 
@@ -206,6 +297,12 @@ _ERRORS = {
     403: ("Not allowed", ""),
     503: ("Try again shortly", "The database is unavailable or busy; nothing was stored by "
           "this request. Wait a few seconds and try again."),
+    405: ("Not available at this address", "This address does not answer that request; "
+          "if you reloaded the page after sending a form, go back to the page the form was "
+          "on, or to the dashboard."),
+    500: ("Something went wrong", "The server could not answer this page. Nothing was "
+          "changed by this request unless the page said so before. Try again, or go back to "
+          "the dashboard; if it persists, tell the workspace's operator."),
     429: ("Too many analyses", "Each user, and each partner as a whole, may run a limited "
           "number of analyses a minute, because deconfliction can be probed. Wait a minute "
           "and reload the page."),
@@ -223,7 +320,8 @@ def error_page(request: Request, status: int, message: str = "") -> HTMLResponse
     response = templates.TemplateResponse(request, "error.html", {
         "title": title, "message": message or text, "status": status, "user": None,
         "section": "", "flash": None, "errors": [],
-        "csrf": getattr(request.state, "csrf", "")}, status_code=status)
+        # No navigation: an unknown address does not know who asks, and every 404 is one page.
+        "csrf": ""}, status_code=status)
     if status == 429:
         response.headers["Retry-After"] = "60"
     return response
@@ -234,6 +332,10 @@ def safe_next(path: str | None) -> str:
     if path and re.fullmatch(r"/(?![/\\])[A-Za-z0-9/_.~?=&%#-]*", path):
         return path
     return "/"
+
+
+HANDLED = (HTTPException, RequestValidationError, Invalid, Stale, InvalidWorkspace,
+           AccountError)
 
 
 class PageRoute(APIRoute):
@@ -266,8 +368,11 @@ class PageRoute(APIRoute):
                                 request.url.path, describe_fault(exc))
                     response = error_page(request, 503)
                     response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
-                else:
+                elif isinstance(exc, HANDLED):  # the app's own handlers answer these
                     raise
+                else:  # a bug: logged with its traceback, the browser gets a page, not a trace
+                    log.exception("page %s %s failed", request.method, request.url.path)
+                    response = error_page(request, 500)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response

@@ -1,0 +1,261 @@
+"""Real time: declaring a top-level scenario at an instant (T0), time zones, calendar feeds.
+
+Plans are timed from T0 (``T+30h``). When a partner's planner declares a
+top-level scenario, its T0 becomes a date for everyone who may see that
+scenario (``Rules.sees_scenario``); the gate decides who may declare
+(``actions.may_declare``). Declarations and undeclarations are rows never
+deleted, each audited. Each user chooses the time zone dates are shown in
+(UTC until they do).
+
+A calendar feed is a read-only capability URL (``/calendar/{secret}.ics``):
+calendar clients cannot send an ``Authorization`` header, so the secret is in
+the address, and it opens nothing but that user's partner's timeline. Only its
+SHA-256 is stored; creation, revocation and every use are audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..services.accounts import Actor, digest
+from ..sharing import actions
+from ..store import audit
+from ..store.tables import CalendarFeed, T0Declaration, T0Preference, User, now
+from .hub import Hub, Invalid, NotFound, allow
+
+FEED_PREFIX = "jpcal_"
+DEFAULT_ZONE = "UTC"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_instant(value: Any, field: str = "t0") -> datetime:
+    """An ISO 8601 instant with its zone, in UTC; Invalid naming ``field`` otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(field, "give the instant as ISO 8601 with a zone, like 2026-11-20T08:00Z")
+    text = value.strip()
+    try:
+        instant = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise Invalid(field, f"{text[:40]!r} is not an ISO 8601 timestamp "
+                      "(like 2026-11-20T08:00Z)") from None
+    if instant.tzinfo is None:
+        raise Invalid(field, f"give the zone, like {text[:25]}Z or {text[:25]}+02:00")
+    return instant.astimezone(UTC)
+
+
+# -- declarations -----------------------------------------------------------------
+
+
+def _current_rows(session: Session) -> dict[str, T0Declaration]:
+    """The newest live declaration of each scenario."""
+    out: dict[str, T0Declaration] = {}
+    rows = session.scalars(select(T0Declaration).where(T0Declaration.undeclared.is_(None))
+                           .order_by(T0Declaration.created, T0Declaration.id))
+    for row in rows:
+        out[row.scenario] = row
+    return out
+
+
+def _author_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {u.id: u.username for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def declarations(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The declared T0s the actor's partner may see, by scenario id."""
+    rules = hub.rules(session)
+    rows = [r for sid, r in sorted(_current_rows(session).items())
+            if rules.sees_scenario(actor.partner, sid)]
+    names = _author_names(session, {r.author for r in rows})
+    return [{"scenario": r.scenario, "t0": _iso(r.t0), "partner": r.partner,
+             "by": names.get(r.author, ""), "reason": r.reason, "declared": _iso(r.created)}
+            for r in rows]
+
+
+def t0s_for(hub: Hub, session: Session, actor: Actor) -> dict[str, datetime]:
+    """Scenario id -> T0 (UTC) for the scenarios the actor may see that are declared."""
+    return {d["scenario"]: parse_instant(d["t0"]) for d in declarations(hub, session, actor)}
+
+
+def _top_level(hub: Hub, session: Session, actor: Actor, scenario: Any) -> str:
+    if not isinstance(scenario, str) or not scenario:
+        raise Invalid("scenario", "name the top-level scenario to declare")
+    rules = hub.rules(session)
+    if not rules.sees_scenario(actor.partner, scenario):
+        raise NotFound(scenario)
+    ws = hub.current(session).workspace
+    parent = {s.id: s.parent for s in ws.scenarios}[scenario]
+    if parent is not None:
+        top = ws.path(scenario)[-1]
+        raise Invalid("scenario", f"T0 belongs to the top-level scenario {top}, which "
+                      f"{scenario} is below; declare {top}")
+    return scenario
+
+
+def declare(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    """Declare a top-level scenario at ``t0``; a new declaration replaces the current one."""
+    allow(actions.may_declare(actor.role))
+    reason = body.get("reason") or ""
+    if not isinstance(reason, str) or len(reason) > 2000:
+        raise Invalid("reason", "a reason is text of at most 2000 characters")
+    instant = parse_instant(body.get("t0"))
+    with hub.db.write() as session:
+        scenario = _top_level(hub, session, actor, body.get("scenario"))
+        previous = _current_rows(session).get(scenario)
+        if previous is not None:
+            previous.undeclared, previous.undeclared_by = now(), actor.user_id
+        row = T0Declaration(scenario=scenario, t0=instant.replace(tzinfo=None),
+                            partner=actor.partner, author=actor.user_id, reason=reason)
+        session.add(row)
+        session.flush()
+        audit.append(session, action="t0.declare", subject=f"scenario:{scenario}",
+                     user_id=actor.user_id, partner=actor.partner,
+                     owners=sorted(hub.rules(session).everyone),
+                     detail={"t0": _iso(instant), "reason": reason,
+                             **({"replaces": _iso(previous.t0)} if previous else {})})
+        return next(d for d in declarations(hub, session, actor) if d["scenario"] == scenario)
+
+
+def undeclare(hub: Hub, actor: Actor, scenario: str, reason: str = "") -> None:
+    """Withdraw the scenario's declaration (recorded, never deleted)."""
+    allow(actions.may_declare(actor.role))
+    with hub.db.write() as session:
+        scenario = _top_level(hub, session, actor, scenario)
+        row = _current_rows(session).get(scenario)
+        if row is None:
+            raise NotFound(scenario)
+        row.undeclared, row.undeclared_by = now(), actor.user_id
+        audit.append(session, action="t0.undeclare", subject=f"scenario:{scenario}",
+                     user_id=actor.user_id, partner=actor.partner,
+                     owners=sorted(hub.rules(session).everyone),
+                     detail={"t0": _iso(row.t0), "reason": reason[:2000]})
+
+
+# -- time zones -------------------------------------------------------------------
+
+
+def zone_of(session: Session, user_id: str) -> str:
+    row = session.get(T0Preference, user_id)
+    return str(row.timezone) if row is not None else DEFAULT_ZONE
+
+
+def set_zone(hub: Hub, actor: Actor, zone: Any) -> str:
+    """Store the user's time zone (an IANA name such as Europe/Oslo, or UTC)."""
+    if not isinstance(zone, str) or not zone.strip():
+        raise Invalid("timezone", "name a time zone, like Europe/Oslo or UTC")
+    name: str = zone.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("timezone", f"{name[:64]!r} is not a time zone name (like Europe/Oslo "
+                      "or UTC)") from None
+    with hub.db.write() as session:
+        row = session.get(T0Preference, actor.user_id)
+        if row is None:
+            session.add(T0Preference(user_id=actor.user_id, timezone=name))
+        else:
+            row.timezone = name
+    return name
+
+
+def zones() -> list[str]:
+    """Time zone names a user may choose."""
+    return sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+
+
+def local(instant: datetime, zone: str) -> str:
+    """An instant as a date and time in ``zone``, always naming the zone."""
+    moment = _utc(instant).astimezone(ZoneInfo(zone))
+    label = moment.tzname() or zone
+    if not label[:1].isalpha():  # zones without an abbreviation: +03 -> UTC+03
+        label = f"UTC{label}"
+    return f"{moment:%Y-%m-%d %H:%M} {label}"
+
+
+def local_iso(text: Any, zone: str) -> str:
+    """An ISO timestamp (any zone, or none: then UTC, as stored) shown in ``zone``."""
+    if not isinstance(text, str) or not text:
+        return "—"
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return local(instant, zone)
+
+
+# -- calendar feeds -------------------------------------------------------------
+
+
+def create_feed(hub: Hub, actor: Actor, name: Any) -> tuple[str, str]:
+    """A new calendar feed for the actor: (feed id, the secret, shown once)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 128:
+        raise Invalid("name", "name the feed (at most 128 characters), like 'desk calendar'")
+    secret = FEED_PREFIX + secrets.token_urlsafe(32)
+    with hub.db.write() as session:
+        feed = CalendarFeed(user_id=actor.user_id, name=name.strip(), digest=digest(secret))
+        session.add(feed)
+        session.flush()
+        audit.append(session, action="calendar.create", subject=f"calendar:{feed.id}",
+                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
+                     detail={"name": feed.name, "scope": "calendar"})
+        return feed.id, secret
+
+
+def feeds(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's own calendar feeds (never their secrets)."""
+    rows = session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == actor.user_id)
+                           .order_by(CalendarFeed.created, CalendarFeed.id))
+    return [{"id": f.id, "name": f.name, "created": _iso(f.created),
+             "revoked": _iso(f.revoked) if f.revoked else None} for f in rows]
+
+
+def revoke_feed(hub: Hub, actor: Actor, feed_id: str) -> None:
+    """Revoke one of the actor's own feeds; another user's answers as missing."""
+    with hub.db.write() as session:
+        feed = session.get(CalendarFeed, feed_id)
+        if feed is None or feed.user_id != actor.user_id or feed.revoked is not None:
+            raise NotFound(feed_id)
+        feed.revoked = now()
+        audit.append(session, action="calendar.revoke", subject=f"calendar:{feed.id}",
+                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner])
+
+
+def feed_calendar(hub: Hub, secret: str) -> bytes:
+    """The calendar a feed secret opens: its user's partner's timeline under the declared
+    T0s, cut by the gate. NotFound for an unknown or revoked secret or a disabled user."""
+    from ..formats.ical import timeline, to_ics
+    from ..sharing.handling import export_view
+
+    if not secret.startswith(FEED_PREFIX) or len(secret) > 200:
+        raise NotFound("calendar")
+    with hub.db.read() as session:
+        feed = session.scalar(select(CalendarFeed).where(CalendarFeed.digest == digest(secret)))
+        user = session.get(User, feed.user_id) if feed is not None else None
+        if feed is None or feed.revoked is not None or user is None or user.disabled:
+            raise NotFound("calendar")
+        actor = Actor(user.id, user.username, user.partner, user.role)
+        ws = hub.current(session).workspace
+        ev = export_view(ws, actor.partner)
+        t0s = t0s_for(hub, session, actor)
+        feed_id = feed.id
+    entries = timeline(ev, ws, t0s) if t0s else []  # nothing declared: an empty calendar
+    content = to_ics(ev, entries)
+    with hub.db.write() as session:
+        audit.append(session, action="calendar.use", subject=f"calendar:{feed_id}",
+                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
+                     detail={"tlp": ev.tlp.value, "events": len(entries)})
+    return content
