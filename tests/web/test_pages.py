@@ -436,7 +436,8 @@ def test_a_proposal_sent_from_a_conflict_page_is_listed_on_it(pages):
                     if "aster-quay" in f["entries"][0].get("areas", []))
     sou = pages.client("SOU")
     page = sou.get(f"/conflicts/{quay}").text
-    assert f'name="about_ref" value="{quay}"' in page
+    assert (f'/proposals/new?plan=nor-evacuation&amp;task=ferry-run&amp;about_kind=conflict'
+            f'&amp;about_ref={quay}') in page
     answer = sou.post("/proposals", data={
         "csrf": csrf_of(page), "target": "nor-evacuation/ferry-run", "kind": "move-start",
         "start": "T+26h", "reason": "the quay is closed", "about_kind": "conflict",

@@ -14,7 +14,7 @@ from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, routes, taxii
+from . import auth, collab_routes, exports, faults, finding_routes, routes, taxii
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -31,6 +31,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
                   "exist.")
     app.state.hub = hub
     app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
+    app.include_router(collab_routes.router)  # before routes: /proposals/options, not an id
     app.include_router(routes.router)
     app.include_router(finding_routes.router)
     app.include_router(auth.router)

@@ -25,6 +25,7 @@ from starlette.datastructures import FormData
 
 from ..caller import HubDep, current_actor
 from ..model import TimecodeError, format_time, parse_duration
+from ..server.collab import unread_count
 from ..server.hub import Forbidden, NotFound, RateLimited
 from ..services.accounts import Actor
 from ..store.db import describe_fault, is_outage
@@ -129,6 +130,13 @@ FLASH = {
     "decision": "Decision opened; the partners asked are notified on their dashboards.",
     "responded": "Your partner's response is recorded.",
     "acknowledged": "Expectation acknowledged.",
+    "withdrawn": "Proposal withdrawn; the plan's owner is told.",
+    "closed": "Decision closed; the partners asked are told its outcome.",
+    "read": "Marked as read.",
+    "corrected": "Correction recorded: the corrected observation counts instead; the "
+                 "original stays in its history.",
+    "retracted": "Retraction recorded: the observation no longer counts; it stays in its "
+                 "history.",
     "finding-status": "Status changed: every partner shown it sees the new status and your "
                       "reason.",
 }
@@ -183,9 +191,20 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("flash", FLASH.get(request.query_params.get("done", "")))
     context.setdefault("section", "")
     context.setdefault("errors", [])
+    if actor is not None and "unread" not in context:
+        context["unread"] = _unread(request, actor)
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context},
         status_code=status)
+
+
+def _unread(request: Request, actor: Actor) -> int:
+    """The signed-in person's unread notifications, for the header (a read)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        return 0
+    with hub.db.read() as session:
+        return unread_count(session, actor)
 
 
 def fragment(request: Request, name: str, actor: Actor, **context: Any) -> HTMLResponse:
