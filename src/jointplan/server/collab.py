@@ -382,8 +382,11 @@ def preview_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, 
             plan = plan_view(hub, session, actor, plan_id)
         except NotFound:
             raise Invalid("plan", f"no plan {plan_id!r}") from None
-        if "owner" not in plan or plan["owner"] == actor.partner:
-            raise Invalid("plan", f"no plan of another partner {plan_id!r}")
+        if "owner" not in plan:
+            raise Invalid("plan", f"no plan {plan_id!r}")
+        if plan["owner"] == actor.partner:
+            raise Invalid("plan", "you change your own plans directly; proposals are for "
+                          "other partners' plans")
         change = _check_change(hub, session, actor, plan, body.get("change"))
     return {**change_effect(hub, actor, plan_id, change), "change": change}
 
