@@ -1573,6 +1573,10 @@ def _amend(w: World, p: str, kind: str) -> None:
             else:
                 assert oid not in listed
             _observations(w, q)
+        # Only current observations count: every partner's likelihoods are the reference's.
+        for q in w.partners:
+            got = w.call(q, "GET", "/api/check").json()["likelihood"]
+            assert got == reference_check(w.folder, q)["likelihood"]
 
 
 @route("POST", "/api/observations/{observation_id}/correct")

@@ -157,10 +157,9 @@ def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
     context: Json = {"options": None, "gap": None, "choices": [], "plan_choice": None}
     if values["about_kind"] == "gap" and values["about_ref"]:
         context["gap"] = _gap_context(hub, actor, values)
-        if context["gap"] is not None:
-            values.setdefault("kind", "add-provision")
-            values["kind"] = "add-provision"
-            values["answers"] = context["gap"]["gap"]["expectation"]
+    if context["gap"] is not None:
+        values["kind"] = "add-provision"
+        values["answers"] = context["gap"]["gap"]["expectation"]
     elif values["plan"] and values["task"]:
         with hub.db.read() as session:
             context["options"] = collab.change_options(hub, session, actor, values["plan"],
