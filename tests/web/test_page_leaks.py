@@ -138,3 +138,24 @@ def test_the_collaboration_steps_show_no_canary_to_a_partner_outside_them(serve:
         assert hidden.text == missing.text
     # CCC is told, once, that BBB is shown its task as a hidden counterpart (b1 and c1).
     assert "hidden counterparts" in ccc.get("/notifications").text
+
+
+def test_a_new_conflict_is_told_to_the_partners_whose_items_are_in_it(serve: Any) -> None:
+    from tests.server.test_share_changes import put
+
+    server = serve(plan("aaa-open", "all", [task("a1", uses={"berth": 1}, start="T+2h")]),
+                   plan("bbb-own", "all", [task("b1", uses={"berth": 1}, start="T+0h")]))
+
+    def notes(partner: str) -> list[dict[str, Any]]:
+        return [n for n in server.client.get("/api/notifications",
+                                             headers=server.as_(partner)).json()
+                if n["kind"] == "conflict"]
+
+    assert all(notes(p) == [] for p in ("AAA", "BBB", "CCC"))  # the setup is no news
+    moved = plan("aaa-open", "all", [task("a1", uses={"berth": 1}, start="T+0h")])
+    assert put(server, "AAA", moved).status_code == 201
+    for partner in ("AAA", "BBB"):
+        told = notes(partner)
+        assert len(told) == 1 and told[0]["link"].startswith("/conflicts/"), told
+        assert browser(server, partner).get(told[0]["link"]).status_code == 200
+    assert notes("CCC") == []  # shown the plans, but no item of its own in the conflict

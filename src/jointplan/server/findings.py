@@ -132,13 +132,14 @@ def _follow(session: Session, f: Finding, shown: dict[str, list[dict[str, Any]]]
     return {**kept, **shown}
 
 
-def reconcile(hub: Hub, session: Session) -> None:
+def reconcile(hub: Hub, session: Session, *, tell_new: bool = True) -> None:
     """Match what the full analysis now finds to the stored findings (inside a model write).
 
     A match keeps its id, status and history; a new occurrence becomes a new
     open finding; a finding no longer found is resolved; a resolved finding
     found again is reopened. Which partners know of each, and what each is
-    told, is the gate's cut of it (`sharing.findings`).
+    told, is the gate's cut of it (`sharing.findings`). With ``tell_new``, a
+    new conflict is notified to each partner with an item of its own in it.
     """
     full = _analysis(hub, session)
     if full is None:
@@ -163,7 +164,8 @@ def reconcile(hub: Hub, session: Session) -> None:
             session.add(f)
             session.flush()
             _event(session, f, "open", FOUND, views)
-            _tell_new(session, f, views)
+            if tell_new:
+                _tell_new(session, f, views)
             now_found.append((f, views))
             continue
         kept.add(j)
