@@ -1452,8 +1452,20 @@ def _withdraw(w: World, p: str) -> None:
 def _close(w: World, p: str) -> None:
     w.ensure_collaboration()
     others = [q for q in w.partners if q != p]
-    did = w.create_decision(p, others[:1])
     audience = {p, *others[:1]}
+    title = w.canary("title", audience)
+    r = w.call(p, "POST", "/api/decisions", body={
+        "title": title, "text": w.canary("decision", audience), "partners": others[:1],
+        "deadline": "2030-01-01T10:00+02:00"})
+    assert r.status_code == 201, r.text
+    did = w.new_id(r.json()["id"], "decision")
+    w.decisions[did] = {"partner": p, "asked": set(others[:1]), "responses": {}}
+    got = w.call(p, "GET", f"/api/decisions/{did}").json()
+    assert (got["title"], got["deadline"], got["status"]) == (title, "2030-01-01T08:00:00Z",
+                                                               "open")
+    bad = w.call(p, "POST", "/api/decisions", body={"text": "x", "partners": others[:1],
+                                                    "deadline": "2030-01-01T10:00"})
+    assert bad.status_code == 422 and "deadline" in bad.text
     outcome = w.canary("outcome", audience)
     if others:
         assert w.call(others[0], "POST", f"/api/decisions/{did}/close",
