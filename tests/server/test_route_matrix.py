@@ -205,10 +205,11 @@ class World:
         """Resolution id -> its partners (the asking one and the owners of moved tasks)."""
         self.askers: dict[str, str] = {}
         self.ids: list[str] = []
-        self.posted: list[dict[str, Any]] = []
+        self.posted: list[dict[str, Any] | None] = []
+        self.observed: dict[str, int] = {}  # observation id -> its index in `posted`
         self._counter = 0
         self._forbidden: dict[tuple[str, int], list[str]] = {}
-        self._views: dict[tuple[str, int], Json] = {}
+        self._views: dict[tuple[str, str], Json] = {}
         self._nothing: dict[str, Any] = {}
 
     @classmethod
@@ -323,7 +324,7 @@ class World:
 
     def view(self, partner: str) -> Json:
         """The reference view, with the server's own `status` (every plan stays a draft)."""
-        key = (partner, len(self.posted))
+        key = (partner, json.dumps(self.posted))
         if key not in self._views:
             want = reference_view(self.folder, partner)
             for plan in want["plans"].values():
@@ -357,10 +358,16 @@ class World:
             body["share"] = share
         r = self.call(partner, "POST", "/api/observations", body=body)
         assert r.status_code == 201, r.text
-        self.new_id(r.json()["id"], "observation")
+        self.observed[self.new_id(r.json()["id"], "observation")] = len(self.posted)
         self.posted.append({**body, "by": partner})
+        self.write_posted()
+
+    def write_posted(self) -> None:
+        """The posted observations still counted (a retracted one is None), as the reference
+        reads them."""
         (self.folder / POSTED).write_text(json.dumps(
-            {"jointplan": 1, "kind": "observations", "observations": self.posted}))
+            {"jointplan": 1, "kind": "observations",
+             "observations": [o for o in self.posted if o is not None]}))
         self.model = Folder(self.folder)
 
     # ------------------------------------------------------------ collaboration
@@ -1127,7 +1134,9 @@ def _respond(w: World, p: str) -> None:
         path = f"/api/decisions/{did}/responses"
         audience = {d["partner"], *d["asked"]}
         body = {"stance": "reservation", "note": w.canary("note", audience)}
-        if p in d["asked"]:
+        if p in d["asked"] and d.get("closed"):
+            assert w.call(p, "POST", path, body=body).status_code == 422
+        elif p in d["asked"]:
             r = w.call(p, "POST", path, body=body)
             assert r.status_code == 200, r.text
             d["responses"][p] = "reservation"
@@ -1478,7 +1487,7 @@ def _reference_resolution(w: World, p: str | None, leaf: str) -> Json:
     return deconflict_report(w.folder, p, leaf, Options(time_limit=MATRIX_TIME_LIMIT))
 
 
-def _preview(w: World, p: str, leaf: str) -> Json:
+def _resolution_preview(w: World, p: str, leaf: str) -> Json:
     r = w.call(p, "POST", "/api/deconflict",
                body={"scenario": leaf, "time_limit": MATRIX_TIME_LIMIT})
     assert r.status_code == 200, r.text
@@ -1497,7 +1506,7 @@ def _resolve(w: World, p: str) -> str | None:
         parties = {p, *(m["partner"] for m in custodian["moves"])}
         known = {q: {x["id"] for x in w.call(q, "GET", "/api/proposals").json()}
                  for q in parties}
-        token = _preview(w, p, leaf)["preview"]
+        token = _resolution_preview(w, p, leaf)["preview"]
         r = w.call(p, "POST", "/api/resolutions",
                    body={"preview": token, "reason": w.canary("resolution", parties)})
         assert r.status_code == 201, r.text
@@ -1516,7 +1525,7 @@ def _resolve(w: World, p: str) -> str | None:
 @route("POST", "/api/deconflict")
 def _deconflict(w: World, p: str) -> None:
     for leaf in _leaves(w)[:2]:
-        got = _preview(w, p, leaf)
+        got = _resolution_preview(w, p, leaf)
         want = _reference_resolution(w, p, leaf)
         assert {k: v for k, v in got.items() if k in want} == want
         assert got["focus"] is None and got["conflict"] is None
@@ -1562,6 +1571,241 @@ def _resolution(w: World, p: str) -> None:
     _resolve(w, p)
     for rid in w.resolutions:
         _check_resolution(w, p, rid)
+
+
+# ----------------------------------------------- collaboration pages' steps (0008)
+
+
+@route("GET", "/api/proposals/options")
+def _change_options(w: World, p: str) -> None:
+    want = w.view(p)["plans"]
+    for plan in w.model.plans:
+        pid = plan["id"]
+        params = {"plan": pid}
+        if plan["owner"] == p or "owner" not in want.get(pid, {}):
+            # Its own plan is changed directly; a plan it may not see is missing.
+            w.like_missing(p, "GET", ("/api/proposals/options", None, params),
+                           {pid: w.missing(pid)})
+            continue
+        shown = w.call(p, "GET", f"/api/plans/{pid}").json()
+        for task in shown.get("tasks", [])[:PROBES]:
+            r = w.call(p, "GET", "/api/proposals/options", params={"plan": pid,
+                                                                    "task": task["id"]})
+            assert r.status_code == 200, r.text
+            kinds = [c["kind"] for c in r.json()["changes"]]
+            assert ("move-start" in kinds) == ("flex" in task and "start" in task)
+            assert sorted(c["resource"] for c in r.json()["changes"]
+                          if c["kind"] == "set-quantity") == sorted(task.get("uses", {}))
+
+
+@route("POST", "/api/proposals/preview")
+def _preview(w: World, p: str) -> None:
+    for done, (plan_id, change) in enumerate(w.proposable(p), start=1):
+        # Each proposable change here leaves every value as it is: nothing moves.
+        r = w.call(p, "POST", "/api/proposals/preview", body={"plan": plan_id,
+                                                              "change": change})
+        assert r.status_code == 200, r.text
+        for family in ("conflicts", "gaps"):
+            effect = r.json()[family]
+            assert (effect["added"], effect["removed"], effect["changed"]) == ([], [], [])
+        if done >= PROBES:
+            break
+    for plan in w.model.plans:
+        if "owner" not in w.view(p)["plans"].get(plan["id"], {}):
+            body = {"plan": plan["id"],
+                    "change": {"kind": "move-start", "task": "probe", "start": "T+0h"}}
+            w.like_missing(p, "POST", ("/api/proposals/preview", body, None),
+                           {plan["id"]: w.missing(plan["id"])})
+
+
+@route("GET", "/api/proposals/{proposal_id}/effect")
+def _effect(w: World, p: str) -> None:
+    w.open_proposal(p)
+    for pid, x in list(w.proposals.items())[:4 * PROBES]:
+        path = f"/api/proposals/{pid}/effect"
+        if p not in (x["owner"], x["partner"]):
+            w.like_missing(p, "GET", (path, None, None), {pid: w.missing(pid)})
+            continue
+        r = w.call(p, "GET", path)
+        if x["status"] != "open":
+            assert r.status_code == 422, r.text
+        elif r.status_code == 200:
+            assert r.json()["plan"] == x["plan"]
+        else:  # an open proposal an accepted one made stale
+            assert r.status_code in (409, 422), r.text
+
+
+@route("POST", "/api/proposals/{proposal_id}/withdraw")
+def _withdraw(w: World, p: str) -> None:
+    for plan_id, change in w.proposable(p):
+        pid = w.create_proposal(p, plan_id, change)
+        owner = w.proposals[pid]["owner"]
+        path = f"/api/proposals/{pid}/withdraw"
+        assert w.call(owner, "POST", path).status_code == 403
+        r = w.call(p, "POST", path)
+        assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+        w.proposals[pid]["status"] = "withdrawn"
+        assert w.call(p, "POST", path).status_code == 422
+        assert w.call(owner, "POST", f"/api/proposals/{pid}/accept",
+                      body={}).status_code == 422
+        break
+    for pid, x in w.proposals.items():
+        if p not in (x["owner"], x["partner"]):
+            w.like_missing(p, "POST", (f"/api/proposals/{pid}/withdraw", None, None),
+                           {pid: w.missing(pid)})
+
+
+@route("POST", "/api/decisions/{decision_id}/close")
+def _close(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    others = [q for q in w.partners if q != p]
+    audience = {p, *others[:1]}
+    title = w.canary("title", audience)
+    r = w.call(p, "POST", "/api/decisions", body={
+        "title": title, "text": w.canary("decision", audience), "partners": others[:1],
+        "deadline": "2030-01-01T10:00+02:00"})
+    assert r.status_code == 201, r.text
+    did = w.new_id(r.json()["id"], "decision")
+    w.decisions[did] = {"partner": p, "asked": set(others[:1]), "responses": {}}
+    got = w.call(p, "GET", f"/api/decisions/{did}").json()
+    assert (got["title"], got["deadline"], got["status"]) == (title, "2030-01-01T08:00:00Z",
+                                                               "open")
+    bad = w.call(p, "POST", "/api/decisions", body={"text": "x", "partners": others[:1],
+                                                    "deadline": "2030-01-01T10:00"})
+    assert bad.status_code == 422 and "deadline" in bad.text
+    outcome = w.canary("outcome", audience)
+    if others:
+        assert w.call(others[0], "POST", f"/api/decisions/{did}/close",
+                      body={"outcome": "Probe"}).status_code == 403
+    r = w.call(p, "POST", f"/api/decisions/{did}/close", body={"outcome": outcome})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["outcome"]) == ("closed", outcome)
+    w.decisions[did]["closed"] = True
+    assert w.call(p, "POST", f"/api/decisions/{did}/close",
+                  body={"outcome": outcome}).status_code == 422
+    for q in w.partners:
+        _check_decision(w, q, did)
+    for did, d in w.decisions.items():
+        if p not in {d["partner"], *d["asked"]}:
+            w.like_missing(p, "POST", (f"/api/decisions/{did}/close", {"outcome": "x"}, None),
+                           {did: w.missing(did)})
+
+
+@route("GET", "/api/notifications/unread")
+def _unread(w: World, p: str) -> None:
+    notes = w.call(p, "GET", "/api/notifications").json()
+    r = w.call(p, "GET", "/api/notifications/unread")
+    assert r.status_code == 200
+    assert r.json() == {"unread": sum(1 for n in notes if not n["read"])}
+
+
+@route("POST", "/api/notifications/read")
+def _mark_read(w: World, p: str) -> None:
+    w.ensure_collaboration()
+    mine = w.call(p, "GET", "/api/notifications").json()
+    unread = [n["id"] for n in mine if not n["read"]]
+    if unread:
+        r = w.call(p, "POST", "/api/notifications/read", body={"ids": unread[:1]})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"marked": 1, "unread": len(unread) - 1}
+    for q in w.partners:
+        if q == p:
+            continue
+        theirs = [n["id"] for n in w.call(q, "GET", "/api/notifications").json()]
+        for nid in theirs[:1]:  # another partner's notification: as one that does not exist
+            w.like_missing(p, "POST", ("/api/notifications/read", {"ids": [nid]}, None),
+                           {nid: w.missing(nid)})
+            assert w.call(q, "GET", "/api/notifications").json()[0]["id"] == nid
+    r = w.call(p, "POST", "/api/notifications/read", body={})
+    assert r.status_code == 200 and r.json()["unread"] == 0
+
+
+@route("POST", "/api/observations/preview")
+def _observation_preview(w: World, p: str) -> None:
+    seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
+    for ind in seen[:PROBES]:
+        body = {"indicator": ind["id"], "seen": True, "at": "2020-01-01T00:00Z"}
+        r = w.call(p, "POST", "/api/observations/preview", body=body)
+        assert r.status_code == 200, r.text
+        now = w.call(p, "GET", "/api/check").json()["likelihood"]
+        assert {x["scenario"]: x["before"] for x in r.json()["likelihood"]} == now
+    for ind in [i for i in w.model.indicators
+                if p not in w.model.indicator_audience(i)][:PROBES]:
+        body = {"indicator": ind["id"], "seen": True, "at": "2020-01-01T00:00Z"}
+        w.like_missing(p, "POST", ("/api/observations/preview", body, None),
+                       {ind["id"]: w.missing(ind["id"])})
+
+
+def _observation_key(o: Json) -> str:
+    seen = o["seen"] if isinstance(o["seen"], bool) else str(o["seen"]).lower() in ("true",
+                                                                                  "yes")
+    return json.dumps([o["indicator"], o["by"], seen])
+
+
+@route("GET", "/api/observations")
+def _observations(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/observations")
+    assert r.status_code == 200
+    got = sorted(_observation_key(o) for o in r.json() if o["state"] == "current")
+    want = sorted(_observation_key(o) for o in w.model.observations
+                  if p in w.model.observation_audience(o))
+    assert got == want
+    for o in r.json():
+        opaque(o["id"], "observation")
+
+
+def _amend(w: World, p: str, kind: str) -> None:
+    seen = [i for i in w.model.indicators if p in w.model.indicator_audience(i)]
+    others = [q for q in w.partners if q != p]
+    if seen:
+        w.post_observation(p, seen[0]["id"], others[:1])
+        oid = next(i for i, k in w.observed.items() if k == len(w.posted) - 1)
+        index = w.observed[oid]
+        audience = {p, *others[:1]} & w.model.indicator_audience(seen[0])
+        body: dict[str, Any] = {"reason": w.canary("amend", audience)}
+        if kind == "correct":
+            body["seen"] = not w.posted[index]["seen"]  # type: ignore[index]
+        for q in others:
+            if q in audience:
+                assert w.call(q, "POST", f"/api/observations/{oid}/{kind}",
+                              body=body).status_code == 403
+            else:
+                w.like_missing(q, "POST", (f"/api/observations/{oid}/{kind}", body, None),
+                               {oid: w.missing(oid)})
+        r = w.call(p, "POST", f"/api/observations/{oid}/{kind}", body=body)
+        assert r.status_code == (201 if kind == "correct" else 200), r.text
+        if kind == "correct":
+            new = w.new_id(r.json()["id"], "observation")
+            w.posted[index] = {**w.posted[index], "seen": body["seen"]}  # type: ignore[dict-item]
+            w.observed[new] = index
+        else:
+            w.posted[index] = None
+        w.write_posted()
+        assert w.call(p, "POST", f"/api/observations/{oid}/{kind}",
+                      body=body).status_code == 422  # recorded once; the old one stays
+        for q in w.partners:
+            listed = {o["id"]: o for o in w.call(q, "GET", "/api/observations").json()}
+            if q in audience:
+                assert listed[oid]["state"] == ("corrected" if kind == "correct"
+                                                 else "retracted")
+                assert listed[oid]["amendments"][0]["reason"] == body["reason"]
+            else:
+                assert oid not in listed
+            _observations(w, q)
+        # Only current observations count: every partner's likelihoods are the reference's.
+        for q in w.partners:
+            got = w.call(q, "GET", "/api/check").json()["likelihood"]
+            assert got == reference_check(w.folder, q)["likelihood"]
+
+
+@route("POST", "/api/observations/{observation_id}/correct")
+def _correct(w: World, p: str) -> None:
+    _amend(w, p, "correct")
+
+
+@route("POST", "/api/observations/{observation_id}/retract")
+def _retract(w: World, p: str) -> None:
+    _amend(w, p, "retract")
 
 
 def anonymous(w: World) -> None:

@@ -150,6 +150,7 @@ def test_the_conflict_page_draws_the_load_chart_and_the_map(open_as):
 
 
 def test_posting_an_observation_moves_the_likelihood_bars(open_as):
+    """The report is confirmed on a page showing its effect; then the bars move."""
     visit = open_as("NOR")
     visit.go("/scenarios")
     page = visit.page
@@ -157,38 +158,65 @@ def test_posting_an_observation_moves_the_likelihood_bars(open_as):
     before = float(bar.get_attribute("width"))
     page.select_option("#indicator", "registration-surge")
     page.get_by_label("Not seen").check()
-    url = page.url
-    page.get_by_role("button", name="Report").click()
-    page.wait_for_selector("#observe-status:has-text('Observation recorded')")
-    visit.drain()
-    after = float(bar.get_attribute("width"))
+    visit.click(page.get_by_role("button", name="Check the effect"))
+    assert "What it does to the likelihoods" in page.locator("main").inner_text()
+    visit.snap("observation-confirm")
+    visit.go("/scenarios")  # backing out stores nothing
+    assert float(page.locator("#scn-unrest-aster > .scenario .bar-fill")
+                 .get_attribute("width")) == before
+    page.select_option("#indicator", "registration-surge")
+    page.get_by_label("Not seen").check()
+    visit.click(page.get_by_role("button", name="Check the effect"))
+    visit.click(page.get_by_role("button", name="Report it"))
+    assert "/scenarios?done=observed" in page.url
+    after = float(page.locator("#scn-unrest-aster > .scenario .bar-fill").get_attribute("width"))
     assert after < before
-    assert page.url == url  # htmx swapped the bars in place
-    assert page.locator("#observations td", has_text="registration-surge").count() == 2
+    assert page.locator("#observations tbody tr", has_text="registration-surge").count() == 2
     visit.snap("scenarios")
+    # Corrected afterwards: recorded, and shown in its history.
+    visit.click(page.locator("#observations a", has_text="current").first)
+    page.get_by_label("Seen", exact=True).check()
+    page.fill("#c-reason", "Misread the register")
+    visit.click(page.get_by_role("button", name="Record the correction"))
+    visit.go("/scenarios")
+    assert page.locator("#observations tr.amended").count() == 1
+    visit.click(page.locator("#observations a", has_text="corrected").first)
+    assert "Misread the register" in page.locator("main").inner_text()
+    visit.snap("observation")
 
 
 def test_a_proposal_accepted_by_the_owner_is_a_new_plan_version(open_as):
     sou = open_as("SOU")
     sou.click(sou.page.locator("main a[href^='/conflicts/']", has_text="aster-quay").first)
     page = sou.page
-    page.select_option("#p-target", "nor-evacuation/ferry-run")
-    page.get_by_label("Move its start").check()
-    page.fill("#p-start", "T+1d")
-    page.fill("#p-reason", "The quay is closed to the public until then.")
+    sou.click(page.get_by_role("link", name="Propose a change to Ferry evacuation"))
+    assert "from T+1d to T+1d16h" in page.locator("main").inner_text()  # its flex, shown
+    sou.snap("proposal-new")
+    page.fill("#n-start", "T+1d")
+    page.fill("#n-reason", "The quay is closed to the public until then.")
+    sou.click(page.get_by_role("button", name="Preview the effect"))
+    assert "What it would do if accepted now" in page.locator("main").inner_text()
+    sou.snap("proposal-preview")
     sou.click(page.get_by_role("button", name="Send the proposal"))
     assert re.search(r"/proposals/[\w-]+\?done=proposed$", page.url)
     assert "open" in page.locator(".facts").inner_text()
 
     nor = open_as("NOR")
+    assert int(nor.page.locator("#notifications-link .unread-count").inner_text()
+               .split()[0]) >= 1
     nor.click(nor.page.locator("main a[href^='/proposals/']", has_text="SOU proposes").first)
+    assert "as NOR sees it" in nor.page.locator("main").inner_text()
     nor.snap("proposal")
     nor.page.fill("#accept-reason", "Agreed with the harbour master")
     nor.click(nor.page.get_by_role("button", name=re.compile("^Accept")))
+    assert "Accept this proposal?" in nor.page.locator("main").inner_text()  # asked again
+    nor.snap("proposal-confirm")
+    nor.click(nor.page.get_by_role("button", name="Yes, accept"))
     assert "/plans/nor-evacuation" in nor.page.url
     history = nor.page.locator("#history tbody tr")
     assert history.count() == 2
-    assert "Agreed with the harbour master" in history.first.inner_text()
+    assert re.search(r"accepted proposal \S+ from SOU: Agreed with the harbour master",
+                     history.first.inner_text())
     assert nor.page.locator("#task-ferry-run td").nth(3).inner_text() == "T+1d"
     assert "+  start: T+1d" in nor.page.locator("pre.diff ins").all_inner_texts()
 
@@ -197,6 +225,9 @@ def test_a_proposal_accepted_by_the_owner_is_a_new_plan_version(open_as):
     sou.go("/proposals")
     assert "accepted" in sou.page.locator("main").inner_text()
     sou.snap("proposals")
+    sou.go("/notifications")
+    assert "NOR accepted your proposal" in sou.page.locator("main").inner_text()
+    sou.snap("notifications")
 
 
 def test_signing_in_by_keyboard_alone(browser, live_server):
@@ -237,6 +268,7 @@ def test_threads_and_decisions(open_as):
     nor.snap("thread")
 
     nor.go("/decisions")
+    page.fill("#d-title", "Remote apron")
     page.fill("#d-text", "Open the remote apron at T+20h instead of T+24h.")
     page.get_by_label("SOU").check()
     page.get_by_label("RRA").check()
@@ -253,9 +285,16 @@ def test_threads_and_decisions(open_as):
     sou.page.fill("#r-note", "Only once the apron lights are tested.")
     sou.click(sou.page.get_by_role("button", name="Record the response"))
     assert "reservation" in sou.page.locator("#responses").inner_text()
+    assert sou.page.locator("#r-note").count() == 0  # answered: the form gives way
     sou.snap("decision")
     sou.go("/decisions")
     sou.snap("decisions")
+    nor.go(decision_url.replace(nor.base, ""))
+    page.fill("#c-outcome", "Opened at T+20h; lights tested first.")
+    nor.click(page.get_by_role("button", name="Record the outcome and close"))
+    assert "Opened at T+20h; lights tested first." in page.locator("#outcome").inner_text()
+    sou.go(decision_url.replace(sou.base, ""))
+    assert "closed" in sou.page.locator(".facts").inner_text()
 
     rra = open_as("RRA")
     rra.go(thread_url.replace(rra.base, ""))

@@ -99,3 +99,63 @@ def test_a_thread_started_from_a_plan_page_names_no_plan_a_reader_may_not_see(
     # Where every reader sees the plan, the title may name it.
     named = _start_thread_from(bbb, "/plans/aaa-secret", ["AAA"])
     assert "About aaa-secret" in browser(server, "AAA").get(named).text
+
+
+def test_the_collaboration_steps_show_no_canary_to_a_partner_outside_them(serve: Any) -> None:
+    """Proposal previews, withdrawals, decisions with outcomes and notifications between AAA
+    and BBB: CCC's pages hold none of their texts, and their pages answer CCC as missing.
+    A hidden task of CCC's in a previewed conflict is named to BBB by partner only."""
+    server = serve(plan("aaa-open", "all", [task("a1", uses={"berth": 1}, start="T+2h",
+                                                 flex=["T+0h", "T+4h"])]),
+                   plan("bbb-own", None, [task("b1", uses={"berth": 1}, start="T+0h")]),
+                   plan("ccc-hidden", None, [task("c-hidden", uses={"berth": 1},
+                                                  start="T+0h")]))
+    aaa, bbb, ccc = (browser(server, p) for p in ("AAA", "BBB", "CCC"))
+    csrf = {p: re.search(r'name="csrf" value="([^"]+)"', c.get("/plans").text).group(1)
+            for p, c in (("AAA", aaa), ("BBB", bbb), ("CCC", ccc))}
+    form = {"csrf": csrf["BBB"], "plan": "aaa-open", "task": "a1", "kind": "move-start",
+            "start": "T+0h", "reason": "canary-proposal-reason"}
+    preview = bbb.post("/proposals/preview", data=form)
+    assert preview.status_code == 200, preview.text
+    assert "CCC (hidden)" in preview.text
+    assert "ccc-hidden" not in preview.text and "c-hidden" not in preview.text
+    pid = bbb.post("/proposals", data=form).headers["location"].split("?")[0]
+    bbb.post(f"{pid}/withdraw", data={"csrf": csrf["BBB"], "confirm": "yes"})
+    did = aaa.post("/decisions", data={"csrf": csrf["AAA"], "title": "canary-decision-title",
+                                       "text": "canary-decision-text", "partners": ["BBB"]}
+                   ).headers["location"].split("?")[0]
+    aaa.post(f"{did}/close", data={"csrf": csrf["AAA"], "outcome": "canary-outcome"})
+    assert "canary-outcome" in bbb.get(did).text
+    assert "canary-decision-title" in bbb.get("/notifications").text
+    for page in ("/notifications", "/proposals", "/decisions", "/proposals/new", "/",
+                 "/scenarios"):
+        text = ccc.get(page).text
+        assert "canary-" not in text, (page, text[:2000])
+    for path in (pid, did):
+        fake = path[: -16] + "A" * 16
+        hidden, missing = ccc.get(path), ccc.get(fake)
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.text == missing.text
+    # CCC is told, once, that BBB is shown its task as a hidden counterpart (b1 and c1).
+    assert "hidden counterparts" in ccc.get("/notifications").text
+
+
+def test_a_new_conflict_is_told_to_the_partners_whose_items_are_in_it(serve: Any) -> None:
+    from tests.server.test_share_changes import put
+
+    server = serve(plan("aaa-open", "all", [task("a1", uses={"berth": 1}, start="T+2h")]),
+                   plan("bbb-own", "all", [task("b1", uses={"berth": 1}, start="T+0h")]))
+
+    def notes(partner: str) -> list[dict[str, Any]]:
+        return [n for n in server.client.get("/api/notifications",
+                                             headers=server.as_(partner)).json()
+                if n["kind"] == "conflict"]
+
+    assert all(notes(p) == [] for p in ("AAA", "BBB", "CCC"))  # the setup is no news
+    moved = plan("aaa-open", "all", [task("a1", uses={"berth": 1}, start="T+0h")])
+    assert put(server, "AAA", moved).status_code == 201
+    for partner in ("AAA", "BBB"):
+        told = notes(partner)
+        assert len(told) == 1 and told[0]["link"].startswith("/conflicts/"), told
+        assert browser(server, partner).get(told[0]["link"]).status_code == 200
+    assert notes("CCC") == []  # shown the plans, but no item of its own in the conflict

@@ -163,8 +163,10 @@ def private(pages):
                  for p in ("NOR", "RRA")}
     conflict = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "conflict")
     gap = next(i for i, family in shown["NOR"] - shown["RRA"] if family == "gap")
+    observation = plans.post_observation(pages.hub, sou, {
+        "indicator": "war-risk-premium", "seen": True, "share": ["NOR"]})
     return {"thread": thread, "proposal": proposal, "decision": decision,
-            "conflict": conflict, "gap": gap}
+            "conflict": conflict, "gap": gap, "observation": observation}
 
 
 GETS = [
@@ -175,6 +177,10 @@ GETS = [
     ("/decisions/{}", "decision", "AAAAAAAAAAAAAAAA"),
     ("/conflicts/{}", "conflict", "A" * 16),
     ("/gaps/{}", "gap", "A" * 16),
+    ("/proposals/new?plan={}&task=crisis-cell", "sou-aster", "no-such-plan"),
+    ("/proposals/new?plan=nor-evacuation&task={}", "crisis-cell", "no-such-taskk"),
+    ("/proposals/new?about_kind=gap&about_ref={}", "gap", "A" * 16),
+    ("/scenarios/observations/{}", "observation", "A" * 16),
 ]
 
 
@@ -204,6 +210,10 @@ POSTS = [
     ("/plans/{}/expectations/partner-berth/acknowledge", "sou-aster", {}),
     ("/conflicts/{}/status", "conflict", {"status": "acknowledged", "reason": "x"}),
     ("/gaps/{}/status", "gap", {"status": "acknowledged", "reason": "x"}),
+    ("/proposals/{}/withdraw", "proposal", {"confirm": "yes"}),
+    ("/decisions/{}/close", "decision", {"outcome": "done"}),
+    ("/scenarios/observations/{}/correct", "observation", {"seen": "yes", "reason": "x"}),
+    ("/scenarios/observations/{}/retract", "observation", {"reason": "x"}),
 ]
 
 
@@ -436,7 +446,8 @@ def test_a_proposal_sent_from_a_conflict_page_is_listed_on_it(pages):
                     if "aster-quay" in f["entries"][0].get("areas", []))
     sou = pages.client("SOU")
     page = sou.get(f"/conflicts/{quay}").text
-    assert f'name="about_ref" value="{quay}"' in page
+    assert (f'/proposals/new?plan=nor-evacuation&amp;task=ferry-run&amp;about_kind=conflict'
+            f'&amp;about_ref={quay}') in page
     answer = sou.post("/proposals", data={
         "csrf": csrf_of(page), "target": "nor-evacuation/ferry-run", "kind": "move-start",
         "start": "T+26h", "reason": "the quay is closed", "about_kind": "conflict",

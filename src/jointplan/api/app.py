@@ -17,6 +17,7 @@ from ..server.resolutions import Changed
 from ..services.accounts import AccountError
 from . import (
     auth,
+    collab_routes,
     docs,
     exports,
     faults,
@@ -42,6 +43,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
                   "exist.")
     app.state.hub = hub
     app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
+    app.include_router(collab_routes.router)  # before routes: /proposals/options, not an id
     app.include_router(routes.router)
     app.include_router(finding_routes.router)
     app.include_router(resolution_routes.router)

@@ -117,7 +117,7 @@ class ProposalOut(Closed):
     partner: str
     change: Annotated[MoveStart | SetQuantity | AddProvision, Field(discriminator="kind")]
     reason: str
-    status: Literal["open", "accepted", "declined"]
+    status: Literal["open", "accepted", "declined", "withdrawn"]
     answer: str | None = Field(description="the new version when accepted; the reason when "
                                "declined")
     created: str
@@ -132,12 +132,17 @@ class ResponseOut(Closed):
 
 class DecisionOut(Closed):
     id: str
+    title: str
     text: str
     partner: str
     partners: list[str]
     responses: dict[str, ResponseOut | None] = Field(
         description="partner asked -> its response, null until it responds")
     created: str
+    deadline: str | None = Field(description="when the partners asked should answer (UTC)")
+    status: Literal["open", "closed"]
+    outcome: str | None = Field(description="recorded when the opening partner closes it")
+    closed: str | None
     about: Subject | None = Field(None, description="the conflict or gap it is about, if any")
 
 
@@ -149,7 +154,13 @@ class AcknowledgementOut(Closed):
 
 class NotificationOut(Closed):
     id: str
+    kind: Literal["proposal", "withdrawn", "answer", "decision", "outcome", "thread", "reply",
+                  "conflict", "probe", "notice"] = Field(
+        description="what to act on or know: a proposal to answer, a decision asked, an "
+        "answer to yours, a reply in your thread, a new conflict involving your plans…")
     text: str
+    link: str | None = Field(description="the page it is about")
+    read: bool = Field(description="read by the caller (each person reads for itself)")
     at: str
 
 

@@ -78,7 +78,10 @@ class AcceptIn(Strict):
 
 
 class DecisionIn(Strict):
+    title: str | None = Field(None, max_length=300, description="default: the text's first "
+                              "line")
     text: str = Field(min_length=1, max_length=20000)
+    deadline: str | None = Field(None, max_length=64, description="ISO 8601 with a zone")
     partners: list[str] = Field(min_length=1)
     about: AboutIn | None = None
 

@@ -132,13 +132,14 @@ def _follow(session: Session, f: Finding, shown: dict[str, list[dict[str, Any]]]
     return {**kept, **shown}
 
 
-def reconcile(hub: Hub, session: Session) -> None:
+def reconcile(hub: Hub, session: Session, *, tell_new: bool = True) -> None:
     """Match what the full analysis now finds to the stored findings (inside a model write).
 
     A match keeps its id, status and history; a new occurrence becomes a new
     open finding; a finding no longer found is resolved; a resolved finding
     found again is reopened. Which partners know of each, and what each is
-    told, is the gate's cut of it (`sharing.findings`).
+    told, is the gate's cut of it (`sharing.findings`). With ``tell_new``, a
+    new conflict is notified to each partner with an item of its own in it.
     """
     full = _analysis(hub, session)
     if full is None:
@@ -163,6 +164,8 @@ def reconcile(hub: Hub, session: Session) -> None:
             session.add(f)
             session.flush()
             _event(session, f, "open", FOUND, views)
+            if tell_new:
+                _tell_new(session, f, views)
             now_found.append((f, views))
             continue
         kept.add(j)
@@ -179,6 +182,17 @@ def reconcile(hub: Hub, session: Session) -> None:
     session.flush()
 
 
+def _tell_new(session: Session, f: Finding, views: dict[str, list[dict[str, Any]]]) -> None:
+    """A new conflict is told, once, to each partner one of whose own items is in it."""
+    if f.family != "conflict":
+        return
+    for partner in sorted(views):
+        if any(item.get("partner") == partner and not item.get("hidden")
+               for entry in views[partner] for item in entry.get("tasks", [])):
+            session.add(Notification(partner=partner, kind="conflict", link=f"/conflicts/{f.id}",
+                                     text=f"A new {f.kind} conflict involves your plans."))
+
+
 def _tell(session: Session, f: Finding, views: dict[str, list[dict[str, Any]]]) -> None:
     """The owner of a hidden item is told once per finding that shows it to another partner.
 
@@ -191,7 +205,7 @@ def _tell(session: Session, f: Finding, views: dict[str, list[dict[str, Any]]]) 
         for owner in sorted(hidden_owners(views[viewer], viewer)):
             if f"{viewer}>{owner}" not in told:
                 told.add(f"{viewer}>{owner}")
-                session.add(Notification(partner=owner, text=(
+                session.add(Notification(partner=owner, kind="probe", text=(
                     f"{viewer} is shown a {f.family} in which some of your items not shared "
                     f"with {viewer} appear as hidden counterparts.")))
     if told != set(f.told):

@@ -33,7 +33,7 @@ from .ratelimits import RateLimited, RateLimits, take_slot
 __all__ = ["Current", "Forbidden", "Hub", "Invalid", "NotFound", "RateLimited", "Version"]
 
 PLAN_CHANGES = ("workspace.import", "plan.version")
-OBSERVATION_CHANGES = ("observations.import", "observation.post")
+OBSERVATION_CHANGES = ("observations.import", "observation.post", "observation.amend")
 MODEL_CHANGES = PLAN_CHANGES + OBSERVATION_CHANGES
 """Audit actions of the writes that change the model; analyses, logins and talk do not."""
 
@@ -207,7 +207,10 @@ class Hub:
         return {v.plan_id: Version.of(v) for v in rows if v.doc is not None}
 
     def observation_docs(self, session: Session) -> list[dict[str, Any]]:
-        return [r.doc for r in session.scalars(select(ObservationRow).order_by(ObservationRow.seq))]
+        # A corrected or retracted observation stays stored (and in its history), not counted.
+        return [r.doc for r in session.scalars(select(ObservationRow)
+                                               .where(ObservationRow.state == "current")
+                                               .order_by(ObservationRow.seq))]
 
     def heads(self, session: Session) -> Heads:
         """The newest plan- and observation-changing audit entries (an index probe each)."""

@@ -95,7 +95,9 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
             plans = [v.doc for _, v in sorted(hub.latest_versions(session).items())]
             tell_owners(session, stored_model(joint, plans, [],  # type: ignore[arg-type]
                                               stored_breaks(session))[1])
-        reconcile(hub, session)
+        # The operator's setup: what it finds is the workspace's starting point, shown on
+        # every dashboard, not news to notify (partners' later writes notify new conflicts).
+        reconcile(hub, session, tell_new=False)
     return counts
 
 

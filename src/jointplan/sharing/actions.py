@@ -51,6 +51,29 @@ def may_decide(partner: str, role: str, owner: str) -> Decision:
     return _as_writer(role, f"{partner} owns the plan the proposal is about")
 
 
+def may_withdraw(partner: str, role: str, proposer: str) -> Decision:
+    """Withdraw a proposal not yet answered: the planners of the partner that sent it."""
+    if partner != proposer:
+        return Decision(False, "only the partner that sent a proposal withdraws it")
+    return _as_writer(role, f"{partner} sent the proposal")
+
+
+def may_close_decision(partner: str, role: str, opener: str) -> Decision:
+    """Record a joint decision's outcome and close it: the planners of the partner that
+    opened it."""
+    if partner != opener:
+        return Decision(False, "only the partner that opened a decision closes it")
+    return _as_writer(role, f"{partner} opened the decision")
+
+
+def may_amend_observation(partner: str, role: str, by: str) -> Decision:
+    """Correct or retract an observation (recorded, never deleted): its reporter's planners."""
+    if partner != by:
+        return Decision(False, "only the partner that reported an observation corrects or "
+                        "retracts it")
+    return _as_writer(role, f"{partner} reported the observation")
+
+
 def may_respond(partner: str, role: str, asked: Iterable[str]) -> Decision:
     """Concur, non-concur or reserve on a joint decision: a writer of a partner asked."""
     if partner not in set(asked):

@@ -111,6 +111,8 @@ class ObservationRow(Base):
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     author: Mapped[str] = mapped_column(String(32))
     created: Mapped[datetime] = mapped_column(default=now)
+    state: Mapped[str] = mapped_column(String(16), default="current", server_default="current")
+    """current, corrected (a later row replaces it) or retracted: rows are never deleted."""
 
 
 class Thread(Base):
@@ -161,6 +163,13 @@ class Decision(Base):
     text: Mapped[str] = mapped_column(Text)
     asked: Mapped[list[Any]] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(default=now)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    deadline: Mapped[datetime | None] = mapped_column(default=None)
+    """When the partners asked should have answered (UTC)."""
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    """Set when the opener closes the decision; None while it is open."""
+    closed: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Response(Base):
@@ -192,6 +201,9 @@ class Notification(Base):
     partner: Mapped[str] = mapped_column(String(8), index=True)
     text: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(default=now)
+    kind: Mapped[str] = mapped_column(String(24), default="notice")
+    link: Mapped[str | None] = mapped_column(String(300), default=None)
+    """The page the notification is about, for the partner it is addressed to."""
 
 
 class AuditEntry(Base):
@@ -392,3 +404,32 @@ class CalendarFeed(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(default=now)
     revoked: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# -- collaboration: notifications read, observations corrected or retracted (0008) --------
+
+
+class NotificationRead(Base):
+    """One person has read one notification (the state is per user, not per partner)."""
+
+    __tablename__ = "collab_notification_reads"
+    __table_args__ = (UniqueConstraint("notification_id", "user_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class ObservationAmendment(Base):
+    """A correction or retraction of an observation, by its reporter, with the reason."""
+
+    __tablename__ = "collab_observation_amendments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """correct or retract"""
+    replacement_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=now)

@@ -1,18 +1,21 @@
-"""Working together: threads, proposals (accept / decline) and joint decisions."""
+"""Working together: threads; proposals made from a task, conflict or gap, previewed before
+sending and accepting; joint decisions with a deadline and an outcome; notifications;
+observations confirmed before posting, then corrected or retracted."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from ..caller import HubDep
-from ..server import collab, plans
-from ..server.hub import Hub, Invalid
+from ..server import collab, findings, plans
+from ..server.hub import Hub, Invalid, RateLimited
 from ..services.accounts import Actor
 from ..sharing import actions
-from .render import FormDep, PageActor, PageRoute, done, field, fields, page
+from .render import FormDep, PageActor, PageRoute, done, field, fields, page, safe_next
+from .shape import find_item, find_plan
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Json = dict[str, Any]
@@ -97,75 +100,154 @@ def proposals(request: Request, hub: HubDep, actor: PageActor) -> Response:
     return page(request, "proposals.html", actor, section="proposals", proposals=rows)
 
 
+def _int_or_text(value: str) -> Any:
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
 def _change(values: Json) -> Json:
     kind = values["kind"]
     if kind == "move-start":
         return {"kind": kind, "task": values["task"], "start": values["start"]}
     if kind == "set-quantity":
-        try:
-            quantity: Any = int(values["quantity"])
-        except ValueError:
-            quantity = values["quantity"]
         return {"kind": kind, "task": values["task"], "resource": values["resource"],
-                "quantity": quantity}
+                "quantity": _int_or_text(values["quantity"])}
     provision: Json = {"id": values["prov_id"], "what": values["prov_what"],
                        "window": [values["prov_start"], values["prov_end"]],
                        "answers": values["answers"]}
     if values["prov_resource"]:
-        try:
-            provision["uses"] = {values["prov_resource"]: int(values["prov_quantity"])}
-        except ValueError:
-            provision["uses"] = {values["prov_resource"]: values["prov_quantity"]}
+        provision["uses"] = {values["prov_resource"]: _int_or_text(values["prov_quantity"])}
     return {"kind": kind, "provision": provision}
 
 
-PROPOSAL_FIELDS = ("plan", "target", "kind", "start", "resource", "quantity", "reason",
+PROPOSAL_FIELDS = ("plan", "task", "target", "kind", "start", "resource", "quantity", "reason",
                    "prov_id", "prov_what", "prov_start", "prov_end", "prov_resource",
                    "prov_quantity", "answers", "about_kind", "about_ref")
 
 
+def _about(values: Json) -> Json | None:
+    if values["about_kind"] in ("conflict", "gap") and values["about_ref"]:
+        return {"kind": values["about_kind"], "ref": values["about_ref"]}
+    return None
+
+
+def _gap_context(hub: Hub, actor: Actor, values: Json) -> Json | None:
+    """A provision answering the gap: the expectation, and the plans of the partner asked."""
+    with hub.db.read() as session:
+        finding = findings.get_finding(hub, session, actor, "gap", values["about_ref"])
+        view = plans.workspace_view(hub, session, actor)
+    if not finding["present"] or not finding["entries"]:
+        return None
+    gap = finding["entries"][0]
+    pid, _, eid = gap["expectation"].partition("/")
+    expecting = find_plan(view, pid) or {}
+    if expecting.get("owner") != actor.partner:
+        return None
+    expectation = find_item(view, pid, "expects", eid) or {"id": eid}
+    return {"gap": gap, "expectation": expectation,
+            "targets": [p for p in view["plans"] if p.get("owner") == gap["from"]]}
+
+
 def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
                    errors: list[str], status: int = 200) -> Response:
-    view, _ = _partners(hub, actor)
-    others = [p for p in view["plans"] if p.get("owner") not in (None, actor.partner)]
-    mine = [p for p in view["plans"] if p.get("owner") == actor.partner]
+    """The form for one item (a task, or a provision answering a gap), or the items to
+    choose from: never a typed id."""
+    context: Json = {"options": None, "gap": None, "choices": [], "plan_choice": None}
+    if values["about_kind"] == "gap" and values["about_ref"]:
+        context["gap"] = _gap_context(hub, actor, values)
+    if context["gap"] is not None:
+        values["kind"] = "add-provision"
+        values["answers"] = context["gap"]["gap"]["expectation"]
+    elif values["plan"] and values["task"]:
+        with hub.db.read() as session:
+            context["options"] = collab.change_options(hub, session, actor, values["plan"],
+                                                       values["task"])
+        kinds = [c["kind"] for c in context["options"]["changes"]]
+        if values["kind"] not in kinds:
+            values["kind"] = kinds[0] if kinds else ""
+    else:
+        view, _ = _partners(hub, actor)
+        others = [p for p in view["plans"] if p.get("owner") not in (None, actor.partner)]
+        if values["plan"]:
+            others = [p for p in others if p["id"] == values["plan"]]
+            with hub.db.read() as session:
+                context["plan_choice"] = collab.change_options(hub, session, actor,
+                                                               values["plan"])
+        context["choices"] = others
     return page(request, "proposal_new.html", actor, section="proposals", values=values,
-                errors=errors, others=others, mine=mine, resources=view["resources"],
-                status=status)
+                errors=errors, resources=_partners(hub, actor)[0]["resources"],
+                status=status, **context)
+
+
+def _form_values(source: Any) -> Json:
+    values = {k: source(k) for k in PROPOSAL_FIELDS}
+    if values["target"] and not values["task"]:  # the older form's PLAN/TASK choice
+        values["plan"], _, values["task"] = values["target"].partition("/")
+    return values
 
 
 @router.get("/proposals/new")
 def proposal_form(request: Request, hub: HubDep, actor: PageActor) -> Response:
-    values = {k: request.query_params.get(k, "") for k in PROPOSAL_FIELDS}
+    values = _form_values(lambda k: request.query_params.get(k, "").strip())
     return _proposal_form(request, hub, actor, values, [])
+
+
+def _effect_or_error(call: Any) -> tuple[Json | None, str]:
+    try:
+        return call(), ""
+    except Invalid as exc:
+        return None, f"{exc.field}: {exc}"
+    except RateLimited:
+        return None, ("The effect could not be worked out now: too many analyses this "
+                      "minute. Wait a minute and reload the page.")
+
+
+@router.post("/proposals/preview")
+def proposal_preview(request: Request, hub: HubDep, actor: PageActor,
+                     form: FormDep) -> Response:
+    """Before sending: what the change would do to the conflicts and gaps the sender sees
+    (a read; nothing is stored)."""
+    values = _form_values(lambda k: field(form, k))
+    try:
+        effect = collab.preview_proposal(hub, actor, {"plan": values["plan"],
+                                                      "change": _change(values)})
+    except Invalid as exc:
+        return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
+    return page(request, "proposal_preview.html", actor, section="proposals", values=values,
+                effect=effect, fields=PROPOSAL_FIELDS)
 
 
 @router.post("/proposals")
 def new_proposal(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
-    values = {k: field(form, k) for k in PROPOSAL_FIELDS}
-    if values["target"]:
-        values["plan"], _, values["task"] = values["target"].partition("/")
-    else:
-        values["task"] = ""
+    values = _form_values(lambda k: field(form, k))
     try:
-        about = ({"kind": values["about_kind"], "ref": values["about_ref"]}
-                 if values["about_ref"] else None)
         proposal_id = collab.create_proposal(hub, actor, {
             "plan": values["plan"], "change": _change(values), "reason": values["reason"],
-            "about": about})
+            "about": _about(values)})
     except Invalid as exc:
         return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
     return done(f"/proposals/{proposal_id}", "proposed")
 
 
 def _proposal_page(request: Request, hub: Hub, actor: Actor, proposal_id: str, *,
-                   errors: list[str], status: int = 200) -> Response:
+                   errors: list[str], status: int = 200, confirm: str = "",
+                   note: str = "") -> Response:
     with hub.db.read() as session:
         proposal = collab.get_proposal(hub, session, actor, proposal_id)
-    can_decide = (bool(actions.may_decide(actor.partner, actor.role, proposal["owner"]))
-                  and proposal["status"] == "open")
+    is_open = proposal["status"] == "open"
+    can_decide = bool(actions.may_decide(actor.partner, actor.role, proposal["owner"])) \
+        and is_open
+    can_withdraw = bool(actions.may_withdraw(actor.partner, actor.role, proposal["partner"])) \
+        and is_open
+    effect, effect_error = (_effect_or_error(lambda: collab.proposal_effect(hub, actor,
+                                                                            proposal_id))
+                            if is_open else (None, ""))
     return page(request, "proposal.html", actor, section="proposals", proposal=proposal,
-                can_decide=can_decide, errors=errors, status=status)
+                can_decide=can_decide, can_withdraw=can_withdraw, errors=errors,
+                effect=effect, effect_error=effect_error, confirm=confirm, note=note,
+                status=status)
 
 
 @router.get("/proposals/{proposal_id}")
@@ -177,11 +259,19 @@ def proposal_page(request: Request, hub: HubDep, actor: PageActor,
 @router.post("/proposals/{proposal_id}/{answer}")
 def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, answer: str,
            form: FormDep) -> Response:
-    if answer not in ("accept", "decline"):
-        return _proposal_page(request, hub, actor, proposal_id, errors=["Choose accept or "
-                                                                         "decline."], status=422)
+    if answer not in ("accept", "decline", "withdraw"):
+        return _proposal_page(request, hub, actor, proposal_id, errors=["Choose accept, "
+                                                                         "decline or withdraw."],
+                              status=422)
     reason = field(form, "reason")
+    if answer in ("accept", "withdraw") and field(form, "confirm") != "yes":
+        # Irreversible: the page asks again, showing what will happen (nothing is stored).
+        return _proposal_page(request, hub, actor, proposal_id, errors=[], confirm=answer,
+                              note=reason)
     try:
+        if answer == "withdraw":
+            collab.withdraw_proposal(hub, actor, proposal_id)
+            return done(f"/proposals/{proposal_id}", "withdrawn")
         result = collab.decide_proposal(hub, actor, proposal_id, answer == "accept",
                                         reason or None)
     except Invalid as exc:
@@ -195,6 +285,9 @@ def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, an
 # -- decisions --------------------------------------------------------------------------
 
 
+DECISION_FIELDS = ("title", "text", "deadline")
+
+
 def _decisions_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
                     errors: list[str], status: int = 200) -> Response:
     with hub.db.read() as session:
@@ -206,15 +299,25 @@ def _decisions_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
 
 @router.get("/decisions")
 def decisions(request: Request, hub: HubDep, actor: PageActor) -> Response:
-    return _decisions_page(request, hub, actor, values={"text": "", "partners": []},
+    return _decisions_page(request, hub, actor, values={"title": "", "text": "",
+                                                        "deadline": "", "partners": []},
                            errors=[])
+
+
+def _deadline(value: str) -> str:
+    """A `datetime-local` value is UTC, as the form says; one with a zone is kept."""
+    if value and len(value) <= 16 and "T" in value:
+        return value + "Z"
+    return value
 
 
 @router.post("/decisions")
 def new_decision(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
-    values = {"text": field(form, "text"), "partners": fields(form, "partners")}
+    values: Json = {k: field(form, k) for k in DECISION_FIELDS}
+    values["partners"] = fields(form, "partners")
     try:
-        decision_id = collab.create_decision(hub, actor, values)
+        decision_id = collab.create_decision(hub, actor, {
+            **values, "deadline": _deadline(values["deadline"]) or None})
     except Invalid as exc:
         return _decisions_page(request, hub, actor, values=values, status=422,
                                errors=[f"{exc.field}: {exc}"])
@@ -222,28 +325,153 @@ def new_decision(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
 
 
 def _decision_page(request: Request, hub: Hub, actor: Actor, decision_id: str, *,
-                   errors: list[str], values: Json, status: int = 200) -> Response:
+                   errors: list[str], values: Json, status: int = 200,
+                   change: bool = False) -> Response:
     with hub.db.read() as session:
         decision = collab.get_decision(hub, session, actor, decision_id)
-    can_respond = bool(actions.may_respond(actor.partner, actor.role, decision["partners"]))
+    is_open = decision["status"] == "open"
+    may_respond = bool(actions.may_respond(actor.partner, actor.role, decision["partners"]))
+    answered = decision["responses"].get(actor.partner)
+    # Once answered, the form gives way to the answer (it can still be changed on request).
+    can_respond = may_respond and is_open and (answered is None or change or bool(errors))
+    can_close = bool(actions.may_close_decision(actor.partner, actor.role,
+                                                decision["partner"])) and is_open
     return page(request, "decision.html", actor, section="decisions", decision=decision,
-                can_respond=can_respond, errors=errors, values=values, status=status)
+                can_respond=can_respond, may_respond=may_respond and is_open,
+                answered=answered, can_close=can_close, errors=errors, values=values,
+                status=status)
 
 
 @router.get("/decisions/{decision_id}")
-def decision_page(request: Request, hub: HubDep, actor: PageActor,
-                  decision_id: str) -> Response:
+def decision_page(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
+                  change: str = "") -> Response:
     return _decision_page(request, hub, actor, decision_id, errors=[],
-                          values={"stance": "", "note": ""})
+                          values={"stance": "", "note": "", "outcome": ""},
+                          change=change == "1")
 
 
 @router.post("/decisions/{decision_id}/responses")
 def respond(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
             form: FormDep) -> Response:
-    values = {"stance": field(form, "stance"), "note": field(form, "note")}
+    values = {"stance": field(form, "stance"), "note": field(form, "note"), "outcome": ""}
     try:
-        collab.respond(hub, actor, decision_id, values)
+        collab.respond(hub, actor, decision_id, {"stance": values["stance"],
+                                                 "note": values["note"]})
     except Invalid as exc:
         return _decision_page(request, hub, actor, decision_id, errors=[str(exc)],
                               values=values, status=422)
     return done(f"/decisions/{decision_id}", "responded", "#responses")
+
+
+@router.post("/decisions/{decision_id}/close")
+def close_decision(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
+                   form: FormDep) -> Response:
+    values = {"stance": "", "note": "", "outcome": field(form, "outcome")}
+    try:
+        collab.close_decision(hub, actor, decision_id, {"outcome": values["outcome"]})
+    except Invalid as exc:
+        return _decision_page(request, hub, actor, decision_id, errors=[f"{exc.field}: {exc}"],
+                              values=values, status=422)
+    return done(f"/decisions/{decision_id}", "closed")
+
+
+# -- notifications ----------------------------------------------------------------------
+
+
+@router.get("/notifications")
+def notifications(request: Request, hub: HubDep, actor: PageActor) -> Response:
+    with hub.db.read() as session:
+        rows = collab.notifications(hub, session, actor)
+    return page(request, "notifications.html", actor, section="notifications",
+                notifications=rows)
+
+
+@router.post("/notifications/read")
+def mark_read(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
+    ids = fields(form, "id")
+    collab.mark_read(hub, actor, ids or None)
+    target = field(form, "next")
+    if target.startswith("/") and not target.startswith("//"):
+        return RedirectResponse(safe_next(target), status_code=303)
+    return done("/notifications", "read")
+
+
+# -- observations: confirm, correct, retract --------------------------------------------
+
+
+def _observation_body(values: Json, actor: Actor) -> Json:
+    body: Json = {"indicator": values["indicator"]}
+    if values["seen"] in ("yes", "no"):
+        body["seen"] = values["seen"] == "yes"
+    if values["at"]:
+        body["at"] = values["at"]
+    share = values["share"]
+    if "all" in share:
+        body["share"] = "all"
+    elif [p for p in share if p != actor.partner]:
+        body["share"] = [p for p in share if p != actor.partner]
+    return body
+
+
+@router.post("/scenarios/observations/preview")
+def observation_preview(request: Request, hub: HubDep, actor: PageActor,
+                        form: FormDep) -> Response:
+    """Before reporting: the likelihoods now and with the observation (nothing stored)."""
+    values = {"indicator": field(form, "indicator"), "seen": field(form, "seen"),
+              "at": field(form, "at"), "share": fields(form, "share")}
+    if values["seen"] not in ("yes", "no"):
+        return page(request, "observation_confirm.html", actor, section="scenarios",
+                    status=422, effect=None, values=values,
+                    errors=["Say whether the indicator was seen (yes or no)."])
+    try:
+        effect = collab.observation_effect(hub, actor, _observation_body(values, actor))
+    except Invalid as exc:
+        return page(request, "observation_confirm.html", actor, section="scenarios",
+                    status=422, effect=None, values=values, errors=[f"{exc.field}: {exc}"])
+    with hub.db.read() as session:
+        titles = {s["id"]: s["title"]
+                  for s in plans.workspace_view(hub, session, actor)["scenarios"]}
+    return page(request, "observation_confirm.html", actor, section="scenarios",
+                effect=effect, values=values, titles=titles)
+
+
+def _observation_page(request: Request, hub: Hub, actor: Actor, observation_id: str, *,
+                      errors: list[str], values: Json, status: int = 200) -> Response:
+    with hub.db.read() as session:
+        observation = collab.get_observation(hub, session, actor, observation_id)
+    can_amend = (bool(actions.may_amend_observation(actor.partner, actor.role,
+                                                    observation["by"]))
+                 and observation["state"] == "current")
+    return page(request, "observation.html", actor, section="scenarios",
+                observation=observation, can_amend=can_amend, errors=errors, values=values,
+                status=status)
+
+
+@router.get("/scenarios/observations/{observation_id}")
+def observation_page(request: Request, hub: HubDep, actor: PageActor,
+                     observation_id: str) -> Response:
+    return _observation_page(request, hub, actor, observation_id, errors=[],
+                             values={"seen": "", "at": "", "reason": ""})
+
+
+@router.post("/scenarios/observations/{observation_id}/{kind}")
+def amend_observation(request: Request, hub: HubDep, actor: PageActor, observation_id: str,
+                      kind: str, form: FormDep) -> Response:
+    values = {"seen": field(form, "seen"), "at": field(form, "at"),
+              "reason": field(form, "reason")}
+    if kind not in ("correct", "retract"):
+        return _observation_page(request, hub, actor, observation_id, values=values,
+                                 errors=["Choose correct or retract."], status=422)
+    body: Json = {"reason": values["reason"]}
+    if kind == "correct":
+        if values["seen"] in ("yes", "no"):
+            body["seen"] = values["seen"] == "yes"
+        if values["at"]:
+            body["at"] = values["at"]
+    try:
+        new_id = collab.amend_observation(hub, actor, observation_id, kind, body)
+    except Invalid as exc:
+        return _observation_page(request, hub, actor, observation_id, values=values,
+                                 errors=[f"{exc.field}: {exc}"], status=422)
+    return done(f"/scenarios/observations/{new_id}",
+                "corrected" if kind == "correct" else "retracted")

@@ -147,6 +147,7 @@ def _scenario_context(hub: Any, actor: Any, *, slot_taken: bool = False) -> dict
     report = analysis.check_for(hub, actor, slot_taken=slot_taken)
     with hub.db.read() as session:
         view = plans.workspace_view(hub, session, actor)
+        stored = collab.observations(hub, session, actor)  # with their ids, states, history
     latest: dict[str, dict[str, Any]] = {}
     for obs in view["observations"]:  # the latest by real time counts; of equal times, the last
         known = latest.get(obs["indicator"])
@@ -154,8 +155,7 @@ def _scenario_context(hub: Any, actor: Any, *, slot_taken: bool = False) -> dict
             latest[obs["indicator"]] = obs
     return {"view": view, "report": report,
             "tree": scenario_tree(view["scenarios"], report["likelihood"]),
-            "observations": sorted(view["observations"], key=lambda o: _when(o["at"]),
-                                   reverse=True), "latest": latest,
+            "observations": stored, "latest": latest,
             "partners": [p["code"] for p in view["partners"]]}
 
 

@@ -36,6 +36,7 @@ from ..files import InvalidWorkspace
 from ..model import TimecodeError, format_time, parse_duration, parse_time
 from ..server import plans
 from ..server import t0 as realtime
+from ..server.collab import unread_count
 from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Invalid, NotFound, RateLimited
 from ..server.t0 import local, local_iso
@@ -202,6 +203,13 @@ FLASH = {
     "decision": "Decision opened; the partners asked are notified on their dashboards.",
     "responded": "Your partner's response is recorded.",
     "acknowledged": "Expectation acknowledged.",
+    "withdrawn": "Proposal withdrawn; the plan's owner is told.",
+    "closed": "Decision closed; the partners asked are told its outcome.",
+    "read": "Marked as read.",
+    "corrected": "Correction recorded: the corrected observation counts instead; the "
+                 "original stays in its history.",
+    "retracted": "Retraction recorded: the observation no longer counts; it stays in its "
+                 "history.",
     "finding-status": "Status changed: every partner shown it sees the new status and your "
                       "reason.",
 }
@@ -258,6 +266,8 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("errors", [])
     if actor is not None:
         context.update(real_time(request, actor))
+        if "unread" not in context:
+            context["unread"] = _unread(request, actor)
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context},
         status_code=status)
@@ -276,6 +286,15 @@ def real_time(request: Request, actor: Actor) -> dict[str, Any]:
         zone = realtime.zone_of(session, actor.user_id)
     return {"zone": zone, "declared": declared, "view_marking": mark,
             "t0s": [(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared]}
+
+
+def _unread(request: Request, actor: Actor) -> int:
+    """The signed-in person's unread notifications, for the header (a read)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        return 0
+    with hub.db.read() as session:
+        return unread_count(session, actor)
 
 
 def fragment(request: Request, name: str, actor: Actor, **context: Any) -> HTMLResponse:
