@@ -184,7 +184,8 @@ def gap_page(request: Request, hub: Hub, actor: Actor, key: str, *,
                  "provides") for name, prov in provisions]
     chart = timeline(rows, [], title=f"The {gap['kind']} gap on {gap['expectation']}",
                      desc="The expectation's window and the windows of the provisions that "
-                     "answer it, from T0.", highlight=(gap["window"][0], gap["window"][1]))
+                     "answer it, from T0.", highlight=(gap["window"][0], gap["window"][1]),
+                     highlight_label="window of the gap")
     expecting = find_plan(view, pid) or {}
     mine = expecting.get("owner") == actor.partner
     targets = ([p for p in view["plans"] if p.get("owner") == gap["from"]]
