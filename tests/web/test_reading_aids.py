@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jointplan.model import parse_time
+from jointplan.model import parse_duration, parse_time
 from jointplan.web.render import GAP_KINDS
 from jointplan.web.shape import _shortfall
 from jointplan.web.svg import WIDTH, lanes, wrap
@@ -176,10 +176,10 @@ def test_gaps_say_by_how_much_and_from_when(pages):
 
 def test_a_provision_ending_before_its_window_does_not_read_as_good_news(pages):
     for partner in ("NOR", "RRA"):
-        body = pages.client(partner).get("/").text
-        assert "<strong>Early</strong>" not in body
-        assert f"<strong>{GAP_KINDS['early']}</strong>" in body
-        assert "1d before the need ends at T+5d" in _text(body)
+        body = _text(pages.client(partner).get("/").text)
+        assert not re.search(r"\bEarly\b", body)
+        assert f"{GAP_KINDS['early']}: rra-relief/relief-berth-needed" in body
+        assert "1d before the need ends at T+5d" in body
 
 
 def test_priors_are_on_the_likelihoods_scale(pages):
@@ -291,6 +291,14 @@ def test_a_table_sorts_by_keyboard_and_filters(nor):
     page.keyboard.press("Space")
     assert head.get_attribute("aria-sort") == "descending"
     assert starts() == sorted(starts(), reverse=True)
+    durations = table.locator("thead th", has_text="duration")
+    durations.get_by_role("button").click()
+    assert durations.get_attribute("aria-sort") == "ascending"
+    assert head.get_attribute("aria-sort") is None  # one column sorts at a time
+    column = table.locator("thead th").all_inner_texts().index(durations.inner_text()) + 1
+    likely = [parse_duration(t.split()[0]) for t in table.locator(
+        f"tbody tr > :nth-child({column})").all_inner_texts()]
+    assert likely == sorted(likely) and len(set(likely)) > 1  # by value: 2h before 18h
     wrap = page.locator("section[aria-labelledby=tasks-h] .table-wrap")
     total = table.locator("tbody tr").count()
     assert total > 5

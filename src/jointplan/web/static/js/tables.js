@@ -2,8 +2,8 @@
    `table_wrap` macro marks (data-sortable). Without JavaScript the table is read
    as sent. Each column head becomes a button (Enter/Space sort; the state is
    in aria-sort); a table with more than a few rows gets a labelled filter box
-   and a live count of the rows shown. Times (T+1d6h), numbers and percentages
-   sort by value, everything else by text. */
+   and a live count of the rows shown. Times (T+1d6h), durations (1d6h), numbers
+   and percentages sort by value, everything else by text. */
 (function () {
   "use strict";
   var FEW = 5;
@@ -21,6 +21,7 @@
     if (!cell) { return { n: null, s: "" }; }
     var text = (cell.getAttribute("data-sort") || cell.textContent || "").trim();
     var t = minutes(text);
+    if (t === null && /^\d+[dhm]/.test(text)) { t = minutes("T+" + text); }  // a duration
     if (t !== null) { return { n: t, s: text }; }
     var num = /^-?\d+(?:[.,]\d+)?(?:\s*%)?$/.test(text) ? parseFloat(text.replace(",", ".")) : NaN;
     return { n: isNaN(num) ? null : num, s: text.toLowerCase() };
