@@ -322,3 +322,20 @@ def test_the_map_draws_each_area_in_its_partners_colour_and_the_overlap(nor):
     assert paths.count() == 3  # two areas and their overlap
     strokes = paths.evaluate_all("els => els.map(e => e.getAttribute('stroke'))")
     assert "#b42318" in strokes and len(set(strokes)) == 3
+
+
+def test_tables_swapped_in_by_htmx_sort_too_and_pass_axe(nor):
+    """The risk panel arrives by htmx: its tables are enhanced like the page's own."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page, base = nor
+    page.goto(base + "/plans/nor-evacuation")
+    page.select_option("#risk-scenario", "unrest-aster")
+    page.fill("#risk-samples", "200")
+    page.get_by_role("button", name="Simulate").click()
+    heads = page.locator("#risk-result table thead th button.sort")
+    heads.first.wait_for()
+    assert heads.count() >= 5
+    page.evaluate(AXE_SCRIPT)
+    result = page.evaluate("axe.run('#risk', {resultTypes: ['violations']})")
+    assert [v["id"] for v in result["violations"]] == []
