@@ -20,10 +20,11 @@ from ..services.accounts import Actor
 from .render import FormDep, PageActor, PageRoute, done, field, page
 from .shape import (
     conflict_items,
+    conflict_map,
     conflict_rows,
     find_item,
     find_plan,
-    geojson,
+    gap_facts,
     load_intervals,
     window_of,
 )
@@ -135,12 +136,15 @@ def conflict_page(request: Request, hub: Hub, actor: Actor, key: str, *,
         area_ids = sorted({it["area"] for it in items if not it["hidden"] and it["area"]})
     else:
         area_ids = list(conflict["areas"])
+    layers, map_keys, overlap_drawn = conflict_map(view, items, area_ids,
+                                                   overlap=conflict["kind"] == "area")
     proposable = [it for it in items if not it["hidden"] and it["kind"] == "tasks"
                   and it["partner"] != actor.partner
                   and (it["flex"] or conflict.get("resource") in it["uses"])]
     return page(request, "conflict.html", actor, section="dashboard", key=key,
                 conflict=conflict, items=items, overlap=overlap, load=load, steps=steps,
-                resources=resources, area_ids=area_ids, geojson=geojson(view, area_ids),
+                resources=resources, area_ids=area_ids, geojson=layers, map_keys=map_keys,
+                overlap_drawn=overlap_drawn,
                 areas={a["id"]: a["name"] for a in view["areas"]},
                 hidden=[it["partner"] for it in items if it["hidden"]],
                 proposable=proposable if finding["present"] else [], threads=threads,
@@ -184,12 +188,15 @@ def gap_page(request: Request, hub: Hub, actor: Actor, key: str, *,
                  "provides") for name, prov in provisions]
     chart = timeline(rows, [], title=f"The {gap['kind']} gap on {gap['expectation']}",
                      desc="The expectation's window and the windows of the provisions that "
-                     "answer it, from T0.", highlight=(gap["window"][0], gap["window"][1]))
+                     "answer it, from T0.", highlight=(gap["window"][0], gap["window"][1]),
+                     highlight_label="window of the gap")
     expecting = find_plan(view, pid) or {}
     mine = expecting.get("owner") == actor.partner
     targets = ([p for p in view["plans"] if p.get("owner") == gap["from"]]
                if mine and finding["present"] else [])
-    return page(request, "gap.html", actor, section="dashboard", key=key, gap=gap,
+    facts = gap_facts(gap, expectation, [pv for _, pv in provisions],
+                      {r["id"]: r["name"] for r in view["resources"]})
+    return page(request, "gap.html", actor, section="dashboard", key=key, gap=gap, facts=facts,
                 expectation=expectation, provisions=provisions, chart=chart, rows=rows,
                 targets=targets, resources=view["resources"],
                 quantity=next(iter(expectation.get("uses", {}).values()), ""),

@@ -31,7 +31,7 @@ from .render import (
     page,
     safe_next,
 )
-from .shape import leaves, scenario_tree, subject_link
+from .shape import gap_summary, leaves, scenario_tree, subject_link
 
 SIGNIN_COOKIE = "jointplan_signin"
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -131,7 +131,8 @@ def dashboard(request: Request, hub: HubDep, actor: PageActor) -> Response:
                 leaves=leaves(view["scenarios"]), partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]},
                 conflicts=list(zip(conflict_ids, report["conflicts"], strict=True)),
-                gaps=list(zip(gap_ids, report["gaps"], strict=True)),
+                gaps=list(zip(gap_ids, report["gaps"],
+                              [gap_summary(g, view) for g in report["gaps"]], strict=True)),
                 waiting_proposals=waiting_proposals, mine_open=mine_open,
                 waiting_decisions=waiting_decisions, notes=notes, activity=activity)
 

@@ -354,8 +354,10 @@ def risk(request: Request, hub: HubDep, actor: PageActor, plan_id: str, scenario
     from ..server import analysis
 
     with hub.db.read() as session:
-        if find_plan(plans.workspace_view(hub, session, actor), plan_id) is None:
-            raise NotFound(plan_id)
+        view = plans.workspace_view(hub, session, actor)
+    plan = find_plan(view, plan_id)
+    if plan is None:
+        raise NotFound(plan_id)
     error, reports = "", []
     try:
         reports = analysis.simulate_for(hub, actor, scenario or None,
@@ -365,5 +367,9 @@ def risk(request: Request, hub: HubDep, actor: PageActor, plan_id: str, scenario
     runs = [{"scenario": r["scenario"], "samples": r["samples"],
              "objectives": [o for o in r["objectives"] if o["plan"] == plan_id],
              "tasks": [t for t in r["tasks"] if t["plan"] == plan_id]} for r in reports]
+    # Named by title, as the plan page names them: the ids are the file's, not the reader's.
     return fragment(request, "_risk.html", actor, runs=runs, error=error,
-                    format_time=format_time)
+                    format_time=format_time,
+                    tasks={x["id"]: x for x in plan.get("tasks", [])},
+                    objectives={x["id"]: x for x in plan.get("objectives", [])},
+                    titles={s["id"]: s["title"] for s in view["scenarios"]})

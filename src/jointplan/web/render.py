@@ -179,10 +179,20 @@ def item_name(item: dict[str, Any]) -> str:
     return f"{item['plan']}/{item.get('task') or item.get('provision')}"
 
 
+GAP_KINDS = {
+    "unanswered": "Unanswered",
+    "late": "Starts late",
+    # Not "early": provisions that stop before the need does are no good news.
+    "early": "Ends before its window closes",
+    "short": "Short",
+}
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(("html", "svg")), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
+    env.filters["gap_kind"] = lambda kind: GAP_KINDS.get(kind, kind)
     env.filters.update(t=t_real, window=window_real, pct=pct, duration=duration_text,
                        item_name=item_name, val=value_real, yaml=yaml_text, when=when)
     return env

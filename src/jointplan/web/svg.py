@@ -64,20 +64,91 @@ def _text(x: float, y: float, body: str, cls: str = "", anchor: str = "start") -
             f"{escape(body)}</text>")
 
 
-def _open(title: str, desc: str, height: float, cls: str) -> tuple[str, str]:
+def _open(title: str, desc: str, height: float, cls: str,
+          links: bool = False) -> tuple[str, str]:
     # The id comes from the chart itself: a process-wide counter would tell a reader
     # how many charts were drawn for others between two of its pages.
     n = hashlib.sha256(f"{cls}\0{title}\0{desc}\0{height}".encode()).hexdigest()[:12]
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="img" '
+    # An image's content is presentational: a chart whose bars are links is a group
+    # instead, so that each link stays a link for a keyboard and a screen reader.
+    role = "group" if links else "img"
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="{role}" '
             f'viewBox="0 0 {WIDTH} {_fmt(height)}" aria-labelledby="chart{n}t chart{n}d" '
             f'preserveAspectRatio="xMinYMin meet"><title id="chart{n}t">{escape(title)}</title>'
             f'<desc id="chart{n}d">{escape(desc)}</desc>')
     return head, "</svg>"
 
 
+class Chart(Markup):
+    """An SVG chart, with the legend of what it draws for the page to show beside it."""
+
+    legend: list[tuple[str, str]]
+
+    def __new__(cls, body: str, legend: list[tuple[str, str]] | None = None) -> Chart:
+        chart = super().__new__(cls, body)
+        chart.legend = legend or []
+        return chart
+
+
+CHAR = 6.6
+"""A generous width of one character of 12 px text, so that estimated labels never meet."""
+SMALL = 6.1
+"""The same for the 11 px text of deadlines and ticks."""
+LEGEND = {
+    "task committed": "Task, committed",
+    "task planned": "Task, planned",
+    "task intent": "Task, intent only",
+    "task withheld": "Task, commitment withheld from you",
+    "expects": "Window of an expectation (what a plan needs)",
+    "provides": "Window of a provision (what a plan offers)",
+}
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Words in lines of at most `width` characters; a longer word is split, nothing is cut."""
+    lines: list[str] = []
+    for word in text.split():
+        while len(word) > width:
+            lines.append(word[:width])
+            word = word[width:]
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def lanes(spans: list[tuple[float, float]], gap: float = 8) -> list[int]:
+    """For intervals in order, the first lane (0, 1, ...) where each meets no other."""
+    ends: list[float] = []
+    out = []
+    for a, b in spans:
+        lane = next((i for i, end in enumerate(ends) if a >= end + gap), len(ends))
+        if lane == len(ends):
+            ends.append(b)
+        else:
+            ends[lane] = b
+        out.append(lane)
+    return out
+
+
+def _label_lines(x: float, y: float, lines: list[str], cls: str) -> str:
+    if len(lines) == 1:
+        return _text(x, y, lines[0], cls)
+    spans = "".join(f'<tspan x="{_fmt(x)}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f'<text x="{_fmt(x)}" y="{_fmt(y)}" class="{cls}">{spans}</text>'
+
+
 def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
-             highlight: tuple[int, int] | None = None) -> Markup:
-    """Tasks (and windows) as bars from T0, grouped, with deadlines as dashed lines."""
+             highlight: tuple[int, int] | None = None,
+             highlight_label: str = "conflict window") -> Chart:
+    """Tasks (and windows) as bars from T0, grouped, with deadlines as diamonds.
+
+    Nothing is cut: a long row label wraps onto more lines (its row grows), and
+    the deadlines' labels are laid in as many lanes as it takes for none to meet
+    another; each diamond sits at its deadline, on the dashed line.
+    """
     times = [x for r in rows for x in (r.start, r.end) if x is not None]
     times += [m.at for m in markers] + (list(highlight) if highlight else [])
     t0, t1 = span_of(times)
@@ -91,57 +162,85 @@ def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
         if group:
             lines.append((group, None))
         lines.extend(("", r) for r in members)
-    top = 40 + 16 * min(len(markers), 3)
-    height = top + ROW * max(len(lines), 1) + 10
-    head, tail = _open(title, desc, height, "timeline")
+
+    # Deadlines: a diamond at the moment, its label right of it (left near the end).
+    placed = []
+    for m in sorted(markers, key=lambda m: m.at):
+        mx = x(m.at)
+        text = f"{m.label} ({format_time(m.at)})"
+        w = len(text) * SMALL
+        a = mx + 8 if mx + 8 + w <= WIDTH - 2 else max(2.0, mx - 8 - w)
+        placed.append((m, mx, text, a, a + w))
+    lane_of = lanes([(a, b) for _, _, _, a, b in placed])
+    n_lanes = max(lane_of, default=-1) + 1
+    top = 34 + 16 * n_lanes
+    width_chars = int((LABEL - 24) / CHAR)
+    heights = []
+    for group, row in lines:
+        text = group if row is None else row.label
+        count = len(wrap(text, width_chars if row is not None else int((WIDTH - 16) / CHAR)))
+        heights.append(max(ROW, 14 * count + 10))
+    height = top + (sum(heights) if heights else ROW) + 10
+    links = any(r.href for r in rows)
+    head, tail = _open(title, desc, height, "timeline", links)
     out = [head]
     step = _step(t1 - t0)
     tick = (t0 // step) * step
     while tick <= t1:
         if tick >= t0:
-            out.append(f'<line class="gridline" x1="{_fmt(x(tick))}" x2="{_fmt(x(tick))}" '
+            tx = x(tick)
+            label = format_time(tick)
+            half = len(label) * SMALL / 2
+            anchor = "end" if tx + half > WIDTH - 2 else "middle"
+            out.append(f'<line class="gridline" x1="{_fmt(tx)}" x2="{_fmt(tx)}" '
                        f'y1="{top - 6}" y2="{_fmt(height - 6)}"/>')
-            out.append(_text(x(tick), 14, format_time(tick), "tick", "middle"))
+            out.append(_text(tx if anchor == "middle" else WIDTH - 2, 14, label, "tick",
+                             anchor))
         tick += step
     if highlight:
         a, b = x(highlight[0]), x(highlight[1])
         out.append(f'<rect class="highlight" x="{_fmt(a)}" y="{top - 6}" '
                    f'width="{_fmt(max(b - a, 2))}" height="{_fmt(height - top)}">'
-                   f"<title>{escape('conflict window ' + format_time(highlight[0]) + ' to ')}"
-                   f"{escape(format_time(highlight[1]))}</title></rect>")
-    for i, m in enumerate(sorted(markers, key=lambda m: m.at)):
-        mx = x(m.at)
-        y = 30 + 16 * (i % 3)
-        out.append(f'<line class="deadline" x1="{_fmt(mx)}" x2="{_fmt(mx)}" y1="{y + 3}" '
+                   f"<title>{escape(highlight_label + ' ' + format_time(highlight[0]))}"
+                   f"{escape(' to ' + format_time(highlight[1]))}</title></rect>")
+    for (m, mx, text, a, _), lane in zip(placed, lane_of, strict=True):
+        y = 30 + 16 * lane
+        out.append(f'<line class="deadline" x1="{_fmt(mx)}" x2="{_fmt(mx)}" y1="{y}" '
                    f'y2="{_fmt(height - 6)}"/>')
-        anchor = "end" if mx > WIDTH * 0.7 else "start"
-        label = f"◆ {m.label} ({format_time(m.at)})"
-        out.append(_text(mx + (-4 if anchor == "end" else 4), y, label, "deadline-label",
-                         anchor))
+        out.append(f'<path class="deadline-mark" data-at="{m.at}" '
+                   f'd="M{_fmt(mx)},{y - 10}l5,5l-5,5l-5,-5Z"><title>'
+                   f'{escape(text)}</title></path>')
+        out.append(_text(a, y - 1, text, "deadline-label"))
     y = top
-    for group, row in lines:
+    for (group, row), h in zip(lines, heights, strict=True):
         if row is None:
-            out.append(_text(8, y + 16, group, "group"))
-            out.append(f'<line class="group-rule" x1="0" x2="{WIDTH}" y1="{y + 22}" '
-                       f'y2="{y + 22}"/>')
-            y += ROW
+            out.append(_label_lines(8, y + 16, wrap(group, int((WIDTH - 16) / CHAR)), "group"))
+            out.append(f'<line class="group-rule" x1="0" x2="{WIDTH}" y1="{y + h - 2}" '
+                       f'y2="{y + h - 2}"/>')
+            y += h
             continue
-        label = row.label if len(row.label) <= 40 else row.label[:38] + "…"
-        out.append(_text(16, y + 16, label, "row-label"))
+        out.append(_label_lines(16, y + 16, wrap(row.label, width_chars), "row-label"))
         if row.start is not None and row.end is not None:
             a, b = x(row.start), x(max(row.end, row.start))
             tip = f"{row.label}: {format_time(row.start)} to {format_time(row.end)}"
+            tip += " — " + row.note if row.note else ""
             bar = (f'<rect class="bar {escape(row.kind)}" x="{_fmt(a)}" y="{y + 5}" '
                    f'width="{_fmt(max(b - a, 3))}" height="{ROW - 9}" rx="3">'
-                   f"<title>{escape(tip + (' — ' + row.note if row.note else ''))}</title></rect>")
+                   f"<title>{escape(tip)}</title></rect>")
             if row.href:
-                bar = f'<a href="{escape(row.href)}">{bar}</a>'
+                bar = f'<a href="{escape(row.href)}" aria-label="{escape(tip)}">{bar}</a>'
             out.append(bar)
         elif row.note:
             out.append(_text(left + 6, y + 16, row.note, "row-note"))
-        y += ROW
+        y += h
     out.append(tail)
-    return Markup("".join(out))
+    kinds = {r.kind for r in rows if r.start is not None and r.end is not None}
+    legend = [(k, LEGEND[k]) for k in LEGEND if k in kinds]
+    if markers:
+        legend.append(("deadline", "Objective's deadline, at the diamond"))
+    if highlight:
+        legend.append(("highlight", highlight_label.capitalize()))
+    return Chart("".join(out), legend)
 
 
 def load_chart(steps: list[tuple[int, int]], *, capacity: int, demand: int | None,
