@@ -100,7 +100,8 @@
     var id = "table-filter-" + (++made);
     var label = document.createElement("label");
     label.htmlFor = id;
-    label.textContent = "Filter " + (wrap.getAttribute("aria-label") || "the table");
+    var name = wrap.getAttribute("aria-label") || "the table";
+    label.textContent = "Filter " + name.charAt(0).toLowerCase() + name.slice(1);
     var input = document.createElement("input");
     input.type = "search";
     input.id = id;
