@@ -100,6 +100,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
     versions = [v["version"] for v in
                 c.get("/api/plans/nor-evacuation/versions", headers=nor).json()]
     conflict = c.get("/api/conflicts", headers=nor).json()[0]["id"]
+    preview = c.post("/api/deconflict", headers=nor, json={"scenario": "unrest-aster"}).json()
+    resolution = created("/api/resolutions", {"preview": preview["preview"], "reason": "fuzz"})
     gap = c.get("/api/gaps", headers=nor).json()[0]["id"]
     paths = {
         "/api/plans/{plan_id}": {"plan_id": "nor-evacuation"},
@@ -122,6 +124,7 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/conflicts/{conflict_id}/status": {"conflict_id": conflict},
         "/api/gaps/{gap_id}": {"gap_id": gap},
         "/api/gaps/{gap_id}/status": {"gap_id": gap},
+        "/api/resolutions/{resolution_id}": {"resolution_id": resolution},
     }
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries
