@@ -103,6 +103,10 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
     preview = c.post("/api/deconflict", headers=nor, json={"scenario": "unrest-aster"}).json()
     resolution = created("/api/resolutions", {"preview": preview["preview"], "reason": "fuzz"})
     gap = c.get("/api/gaps", headers=nor).json()[0]["id"]
+    feed = created("/api/calendar-feeds", {"name": "fuzz"})
+    declared = c.post("/api/t0", headers=nor, json={"scenario": "baseline",
+                                                     "t0": "2026-11-20T08:00Z"})
+    assert declared.status_code == 201, declared.text
     paths = {
         "/api/plans/{plan_id}": {"plan_id": "nor-evacuation"},
         "/api/plans/{plan_id}/versions": {"plan_id": "nor-evacuation"},
@@ -125,6 +129,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/gaps/{gap_id}": {"gap_id": gap},
         "/api/gaps/{gap_id}/status": {"gap_id": gap},
         "/api/resolutions/{resolution_id}": {"resolution_id": resolution},
+        "/api/t0/{scenario}": {"scenario": "baseline"},
+        "/api/calendar-feeds/{feed_id}": {"feed_id": feed},
     }
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries
