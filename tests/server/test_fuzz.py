@@ -92,6 +92,8 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
     proposal = created("/api/proposals", {"plan": "sou-port", "reason": "fuzz", "change": {
         "kind": "set-quantity", "task": "laid-up-ships", "resource": "berth-aster",
         "quantity": 2}})
+    observation = created("/api/observations", {"indicator": "registration-surge",
+                                                "seen": True})
     status = c.post("/api/plans/nor-evacuation/status", headers=nor,
                     json={"status": "approved", "reason": "fuzz"})
     assert status.status_code == 201, status.text
@@ -119,6 +121,11 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/proposals/{proposal_id}/decline": {"proposal_id": proposal},
         "/api/decisions/{decision_id}": {"decision_id": decision},
         "/api/decisions/{decision_id}/responses": {"decision_id": decision},
+        "/api/decisions/{decision_id}/close": {"decision_id": decision},
+        "/api/proposals/{proposal_id}/effect": {"proposal_id": proposal},
+        "/api/proposals/{proposal_id}/withdraw": {"proposal_id": proposal},
+        "/api/observations/{observation_id}/correct": {"observation_id": observation},
+        "/api/observations/{observation_id}/retract": {"observation_id": observation},
         "/api/expectations/{plan_id}/{expectation_id}/acknowledge": {
             "plan_id": "nor-evacuation", "expectation_id": "ferry-berth"},
         "/api/exports/{kind}": {"kind": "stix"},

@@ -83,6 +83,18 @@ ROUTES = [
     WriteRoute("/decisions", None, {"text": "Agree", "partners": "NOR"}, form=True),
     WriteRoute("/decisions/{decision}/responses", "decision", {"stance": "concur"},
                form=True),
+    WriteRoute("/api/proposals/{sent}/withdraw", "sent", {}),
+    WriteRoute("/proposals/{sent}/withdraw", "sent", {"confirm": "yes"}, form=True),
+    WriteRoute("/proposals/{sent}/withdraw", "sent", {}, form=True),
+    WriteRoute("/api/decisions/{opened}/close", "opened", {"outcome": "o"}),
+    WriteRoute("/decisions/{opened}/close", "opened", {"outcome": "o"}, form=True),
+    WriteRoute("/api/observations/{observation}/correct", "observation",
+               {"seen": False, "reason": "r"}),
+    WriteRoute("/api/observations/{observation}/retract", "observation", {"reason": "r"}),
+    WriteRoute("/scenarios/observations/{observation}/correct", "observation",
+               {"seen": "no", "reason": "r"}, form=True),
+    WriteRoute("/scenarios/observations/{observation}/retract", "observation",
+               {"reason": "r"}, form=True),
 ]
 IDS = [("form " if r.form else "api ") + r.path for r in ROUTES]
 
@@ -153,6 +165,14 @@ def world(request, tmp_path_factory) -> Iterator[World]:
         "decision": _created(server, "NOR", "/api/decisions", {
             "text": "Agree", "partners": ["NOR", "SOU"]}),
         "expectation": "nor-evacuation/expectations/ferry-berth",
+        # Made by SOU's planner: its viewer is refused for its role, not its partner.
+        "sent": _created(server, "SOU", "/api/proposals", {
+            "plan": "nor-evacuation", "reason": "r", "change": {
+                "kind": "move-start", "task": "ferry-run", "start": "T+1d"}}),
+        "opened": _created(server, "SOU", "/api/decisions", {
+            "text": "Agree", "partners": ["NOR", "SOU"]}),
+        "observation": _created(server, "SOU", "/api/observations", {
+            "indicator": "war-risk-premium", "seen": True}),
     }
     hidden = {
         "plan": "nor-shipping",
@@ -166,7 +186,10 @@ def world(request, tmp_path_factory) -> Iterator[World]:
         "decision": _created(server, "NOR", "/api/decisions", {
             "text": "Agree", "partners": ["NOR", "RRA"]}),
         "expectation": "nor-shipping/expectations/" + _an_expectation_of_nor_from_rra(),
+        "observation": _created(server, "NOR", "/api/observations", {
+            "indicator": "registration-surge", "seen": True}),
     }
+    hidden["sent"], hidden["opened"] = hidden["proposal"], hidden["decision"]
     yield World(server, token, found[1], found[2], seen, hidden)
     hub.db.engine.dispose()  # type: ignore[attr-defined]
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..caller import HubDep
 from ..server import collab, findings, plans
-from ..server.hub import Hub, Invalid, RateLimited
+from ..server.hub import Hub, Invalid, RateLimited, allow
 from ..services.accounts import Actor
 from ..sharing import actions
 from .render import FormDep, PageActor, PageRoute, done, field, fields, page, safe_next
@@ -265,6 +265,10 @@ def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, an
                               status=422)
     reason = field(form, "reason")
     if answer in ("accept", "withdraw") and field(form, "confirm") != "yes":
+        with hub.db.read() as session:  # one it may not see: missing; one it may not answer: 403
+            seen = collab.get_proposal(hub, session, actor, proposal_id)
+        allow(actions.may_decide(actor.partner, actor.role, seen["owner"]) if answer == "accept"
+              else actions.may_withdraw(actor.partner, actor.role, seen["partner"]))
         # Irreversible: the page asks again, showing what will happen (nothing is stored).
         return _proposal_page(request, hub, actor, proposal_id, errors=[], confirm=answer,
                               note=reason)
