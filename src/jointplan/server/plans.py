@@ -493,7 +493,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     resolved, breaks = judge_upload(joint, others, hub.observation_docs(session),
                                     [(source, doc)],
                                     {doc["id"]: stored.doc} if stored and stored.doc else {},
-                                    actor.partner, stored_breaks(session))
+                                    actor.partner, stored_breaks(session), pieces=hub.pieces)
     version = _store_version(session, doc, author=actor.user_id, reason=reason,
                              partner=actor.partner)
     add_breaks(session, [doc["id"]], breaks)
