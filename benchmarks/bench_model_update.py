@@ -6,8 +6,11 @@ A generated workspace (generate.py) is stored in a fresh SQLite database and
 every partner's analysis is read once (the server is warm). Each round then
 times, side by side:
 
-- **warm read** (baseline): every partner's `/api/check` answer when nothing
-  changed — the cut alone, from the shared model;
+- **cut every partner** (baseline): the gate's `check_result` for every
+  partner from the shared model's analysis — what a warm read cost before
+  each partner's cut was kept per stored state;
+- **warm read**: every partner's `/api/check` answer when nothing changed
+  (the cut kept for the state: a lookup);
 - **write + every partner**: one plan's owner stores a new version (a task's
   duration changed; checked against the workspace like any write) and every
   partner's analysis is read again: the model is rebuilt from the one new
@@ -36,6 +39,7 @@ from jointplan.server.analysis import check_for
 from jointplan.server.hub import Hub
 from jointplan.server.plans import import_folder, new_version
 from jointplan.services.accounts import Actor
+from jointplan.services.check import check_analysed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +95,13 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 fresh.db.engine.dispose()
 
-        methods = [Method("warm read, every partner", lambda: every(hub), 1),
+        def cut_every() -> dict[str, Any]:
+            with hub.db.read() as session:
+                now = hub.current(session)
+            return {p: check_analysed(now.analysis(), now.rules, p) for p in actors}
+
+        methods = [Method("cut every partner (gate)", cut_every, 1),
+                   Method("warm read, every partner", lambda: every(hub), 1),
                    Method("write + every partner", write_and_read, 1),
                    Method("write + model and analysis", write_and_model, 1),
                    Method("cold server, every partner", cold, 1)]
@@ -101,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(table(f"A plan-version write reflected in {len(partners)} partners' analyses, "
                     f"{tasks} tasks ({len(current.versions)} plans)", methods,
-                    {"warm": methods[0].name}, "rounds"))
-        m = methods[1]
+                    {"cut": methods[0].name}, "rounds"))
+        m = methods[2]
         verdict = "met" if m.median < 1.0 else "NOT met"
         print(f"goal write + every partner's analysis < 1 s: best {m.best:.3f} s, "
               f"median {m.median:.3f} s wall, best {m.best_cpu:.3f} s CPU -> {verdict} "
