@@ -274,8 +274,11 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
 
 
 def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
-    current = hub.current(session)
-    view = view_for(current.workspace, actor.partner)
+    return _view(hub.current(session), actor.partner)
+
+
+def _view(current: Current, partner: str) -> dict[str, Any]:
+    view = view_for(current.workspace, partner)
     for plan in view["plans"]:
         version = current.versions.get(plan["id"])
         if version is not None and "owner" in plan:
@@ -284,10 +287,16 @@ def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
 
 
 def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:
-    """One plan as the actor's partner receives it; NotFound when it may see none of it."""
-    for plan in workspace_view(hub, session, actor)["plans"]:
+    """One plan as the actor's partner receives it; NotFound when it may see none of it.
+
+    The partner's view is kept per stored state (`Current.recent`): a plan read
+    again costs a copy of that plan, not a cut of the whole workspace.
+    """
+    current = hub.current(session)
+    view = current.recent(("view", actor.partner), lambda: _view(current, actor.partner))
+    for plan in view["plans"]:
         if plan["id"] == plan_id:
-            found: dict[str, Any] = plan
+            found: dict[str, Any] = copy.deepcopy(plan)
             return found
     raise NotFound(plan_id)
 
