@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +30,9 @@ from .hub import Current, Hub, Invalid
 def check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, Any]:
     """The `check --json` object for the actor's partner, from what is stored.
 
+    Its entries are shared with the partner's other reads of the same stored
+    state: read them, do not change them.
+
     ``slot_taken``: the caller already counted this analysis against the limits
     (before a write it answers with the analysis, so the write is never refused
     after it was stored).
@@ -37,14 +41,53 @@ def check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, 
         hub.take_analysis_slot(actor)
     with hub.db.read() as session:
         current = hub.current(session)
-    report = check_analysed(current.analysis(), current.rules, actor.partner)
-    record_exposure(hub, actor, current, report)
-    return report
+    cut = cut_for(current, actor.partner)
+    _record_cut(hub, actor, current, cut)
+    # The kept cut is shared by the partner's later reads of this state: the caller gets
+    # its own top-level object and lists (to filter or add to), the entries read-only.
+    return {k: list(v) if isinstance(v, list) else v for k, v in cut.report.items()}
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One partner's `check` object of one stored state, with what recording it needs."""
+
+    report: dict[str, Any]
+    owners: frozenset[str]
+    """Partners whose hidden items the conflicts show as counterparts."""
+    digest: str
+    """Of the conflicts, where they show any hidden item (what a record is kept by)."""
+
+
+def cut_for(current: Current, partner: str) -> Cut:
+    """The partner's cut of the state's full analysis, made once per state and partner.
+
+    Kept with the stored state (`Current.recent`, bounded), so repeated reads of an
+    unchanged state cost a lookup; a write makes a new state and so new cuts.
+    """
+    def build() -> Cut:
+        finding_cut = current.finding_cut()
+        if finding_cut is not None:  # the entries the write made for its findings
+            report = finding_cut.check(partner, current.analysis(), current.rules)
+        else:
+            report = check_analysed(current.analysis(), current.rules, partner)
+        owners = hidden_counterparts(report, partner)
+        return Cut(report, owners, digest_of(report["conflicts"]) if owners else "")
+
+    made: Cut = current.recent(("check", partner), build)
+    return made
 
 
 def digest_of(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"))
                           .encode()).hexdigest()
+
+
+def hidden_counterparts(report: dict[str, Any], viewer: str) -> frozenset[str]:
+    """Partners whose hidden items the viewer was shown (as in ``exposed_conflicts``)."""
+    return frozenset(item["partner"] for conflict in report["conflicts"]
+                     for item in conflict["tasks"]
+                     if item.get("hidden") and item["partner"] != viewer)
 
 
 def exposed_conflicts(report: dict[str, Any], viewer: str) -> dict[str, list[str]]:
@@ -67,10 +110,15 @@ def record_exposure(hub: Hub, actor: Actor, current: Current, report: dict[str, 
     that counts: the same conflicts shown again (another page, a new
     likelihood) write nothing.
     """
-    exposed = exposed_conflicts(report, actor.partner)
+    owners = hidden_counterparts(report, actor.partner)
+    if owners:
+        _record_cut(hub, actor, current, Cut(report, owners, digest_of(report["conflicts"])))
+
+
+def _record_cut(hub: Hub, actor: Actor, current: Current, cut: Cut) -> None:
+    exposed, digest, report = cut.owners, cut.digest, cut.report
     if not exposed:
         return
-    digest = digest_of(report["conflicts"])
     known = (actor.partner, digest)
     if known in hub.recorded:
         return
@@ -89,7 +137,7 @@ def _recorded(session: Any, partner: str, digest: str) -> bool:
 
 
 def _record(session: Any, actor: Actor, current: Current, report: dict[str, Any], digest: str,
-            exposed: dict[str, list[str]]) -> None:
+            exposed: frozenset[str]) -> None:
     viewer = actor.partner
     session.add(AnalysisRecord(partner=viewer, digest=digest, head=current.head))
     audit.append(session, action="analysis", subject=f"partner:{viewer}",

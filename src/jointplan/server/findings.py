@@ -19,9 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from ..analysis.occurrences import Known, Occurrence, occurrences, pair_up
-from ..analysis.run import Analysis
 from ..services.accounts import Actor
-from ..sharing import Rules, exchanges
+from ..sharing import exchanges
 from ..sharing.findings import FindingCut, hidden_owners, sees_finding, without_scenarios
 from ..store import audit
 from ..store.tables import (
@@ -35,7 +34,7 @@ from ..store.tables import (
     now,
 )
 from .hub import Forbidden, Hub, Invalid, NotFound, plans_key
-from .lapsing import stored_breaks, stored_model
+from .lapsing import stored_breaks
 
 FAMILIES = ("conflict", "gap")
 STATUSES = ("open", "acknowledged", "being-resolved", "risk-accepted", "resolved")
@@ -49,8 +48,9 @@ BACK = "found again by the analysis"
 # -- reconciling, in the write that changes the model ------------------------------
 
 
-def _analysis(hub: Hub, session: Session) -> Analysis | None:
-    """The full analysis of the plans the session holds now, uncommitted writes included.
+def _analysis(hub: Hub, session: Session) -> FindingCut | None:
+    """The full analysis of the plans the session holds now, uncommitted writes included,
+    with each partner's cut of it (made once, shared with the reads after the write).
 
     Keyed by what the plans are (`hub.plans_key`), so the model the hub builds once
     this write is committed reuses it instead of analysing the same plans again.
@@ -61,10 +61,11 @@ def _analysis(hub: Hub, session: Session) -> Analysis | None:
     versions = hub.latest_versions(session)
     breaks = stored_breaks(session)
     # Conflicts and gaps do not depend on observations; each stored document is read
-    # once (the hub's pieces), so a write re-reads only what it changed.
-    loaded, _ = stored_model(joint, [versions[k].doc for k in sorted(versions)],  # type: ignore[misc]
-                             [], breaks, pieces=hub.pieces)
-    return hub.plans_analysis(plans_key(joint, versions, breaks), loaded.workspace)
+    # once (the hub's pieces), so a write re-reads only what it changed, and the model
+    # built once this write is committed reuses this read (`hub.plans_model`).
+    key = plans_key(joint, versions, breaks)
+    loaded = hub.plans_model(key, joint, versions, breaks)
+    return hub.finding_cut(key, loaded.workspace)
 
 
 def _known(f: Finding) -> Known:
@@ -141,11 +142,11 @@ def reconcile(hub: Hub, session: Session, *, tell_new: bool = True) -> None:
     told, is the gate's cut of it (`sharing.findings`). With ``tell_new``, a
     new conflict is notified to each partner with an item of its own in it.
     """
-    full = _analysis(hub, session)
-    if full is None:
+    cut = _analysis(hub, session)
+    if cut is None:
         return
+    full = cut.analysis
     ws = full.compiled.workspace
-    cut = FindingCut(full, Rules(ws))
     partners = list(ws.partner_codes)
     found = occurrences(full)
     # What each partner was shown is only rewritten, never read, here: leave it unloaded.

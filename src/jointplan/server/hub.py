@@ -24,10 +24,12 @@ from ..analysis.run import Analysis, analyse
 from ..files import Loaded
 from ..model import Workspace
 from ..sharing import Decision, Rules
+from ..sharing.findings import FindingCut
+from ..sharing.lapse import Reference, resolve
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
-from .assemble import Pieces, read_sources, stored_sources
-from .lapsing import stored_breaks, stored_model
+from .assemble import Pieces, Source, read_sources, stored_sources
+from .lapsing import stored_breaks, strip_documents
 from .ratelimits import RateLimited, RateLimits, take_slot
 
 __all__ = ["Current", "Forbidden", "Hub", "Invalid", "NotFound", "RateLimited", "Version"]
@@ -128,6 +130,13 @@ class Current:
         full: Analysis = self._once("analysis", build)
         return full
 
+    def finding_cut(self) -> FindingCut | None:
+        """Each partner's entries of this state's conflicts and gaps, made once and shared
+        with the write that stored its plans (None where the state was not built so)."""
+        source = self._memo.get("finding cut")
+        made: FindingCut | None = source() if source is not None else None
+        return made
+
     def visible_plans(self, partner: str) -> frozenset[str]:
         """Ids of the plans the partner sees anything of (whole, or items addressed to it)."""
         def build() -> frozenset[str]:
@@ -189,6 +198,9 @@ class Hub:
         self.builds = 0
         """How many models this process built (for tests and benchmarks)."""
         self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+        self._models: OrderedDict[str, Loaded] = OrderedDict()
+        self._cuts: OrderedDict[str, FindingCut] = OrderedDict()
+        self._strips: OrderedDict[str, tuple[Source, list[Reference]]] = OrderedDict()
         self.recorded: set[tuple[str, str]] = set()
         """(partner, result digest) known to be recorded: spares a lookup; the database decides."""
 
@@ -198,13 +210,31 @@ class Hub:
         row = session.get(Setting, "workspace")
         return row.value if row else None
 
-    def latest_versions(self, session: Session) -> dict[str, Version]:
+    def latest_versions(self, session: Session, known: dict[str, Version] | None = None
+                        ) -> dict[str, Version]:
+        """Each plan's newest version with its document.
+
+        A version is never changed once stored, so a document already held (``known``,
+        by default the current model's versions) is not read and decoded again.
+        """
+        if known is None:
+            known = self._current.versions if self._current is not None else {}
+        held = {v.id: v for v in known.values()}
         newest = (select(PlanVersion.plan_id, func.max(PlanVersion.number).label("n"))
                   .group_by(PlanVersion.plan_id).subquery())
-        rows = session.scalars(select(PlanVersion).join(
+        heads = session.execute(select(PlanVersion.id, PlanVersion.plan_id).join(
             newest, (PlanVersion.plan_id == newest.c.plan_id)
-            & (PlanVersion.number == newest.c.n)))
-        return {v.plan_id: Version.of(v) for v in rows if v.doc is not None}
+            & (PlanVersion.number == newest.c.n))).all()
+        missing = [vid for vid, _ in heads if vid not in held]
+        if missing:
+            for row in session.scalars(select(PlanVersion).where(PlanVersion.id.in_(missing))):
+                held[row.id] = Version.of(row)
+        out = {}
+        for vid, plan_id in heads:
+            version = held.get(vid)
+            if version is not None and version.doc is not None:
+                out[plan_id] = version
+        return out
 
     def observation_docs(self, session: Session) -> list[dict[str, Any]]:
         # A corrected or retracted observation stays stored (and in its history), not counted.
@@ -255,9 +285,7 @@ class Hub:
         else:
             breaks = stored_breaks(session)
             key = plans_key(joint, versions, breaks)
-            plans_loaded, _ = stored_model(
-                joint, [versions[k].doc for k in sorted(versions)],  # type: ignore[misc]
-                [], breaks, pieces=self.pieces)
+            plans_loaded = self.plans_model(key, joint, versions, breaks)
         observations = self.observation_docs(session)
         loaded = plans_loaded
         if observations:
@@ -269,17 +297,62 @@ class Hub:
         if key is not None:
             plans_ws = plans_loaded.workspace
             current._memo["plans analysis"] = lambda: self.plans_analysis(key, plans_ws)
+            current._memo["finding cut"] = lambda: self.finding_cut(key, plans_ws)
         elif previous is not None:  # observations move only likelihoods
             if "analysis" in previous._memo:
                 old: Analysis = previous._memo["analysis"]
                 current._memo["analysis"] = Analysis(
                     replace(old.compiled, workspace=current.workspace), old.leaves)
-            elif "plans analysis" in previous._memo:
-                current._memo["plans analysis"] = previous._memo["plans analysis"]
+            for kept in ("plans analysis", "finding cut"):
+                if kept in previous._memo:
+                    current._memo[kept] = previous._memo[kept]
         return current
 
     def rules(self, session: Session) -> Rules:
         return self.current(session).rules
+
+    def plans_model(self, key: str, joint: dict[str, Any], versions: dict[str, Version],
+                    breaks: list[Any]) -> Loaded:
+        """The plans ``key`` names (see ``plans_key``) as read, without observations, made once.
+
+        The write that stores a plan version reads them to reconcile findings; the model
+        built after it is committed reuses that read instead of making it again.
+        """
+        with self._lock:
+            found = self._models.get(key)
+            if found is not None:
+                self._models.move_to_end(key)
+                return found
+        sources, written = [], []
+        for k in sorted(versions):
+            source, refs = self._stripped(versions[k])
+            sources.append(source)
+            written.extend(refs)
+        # What `lapsing.stored_model` does, from each version's stripped file kept once.
+        loaded = read_sources(stored_sources(joint, [], []) + sources, self.pieces)
+        made = Loaded(resolve(loaded.workspace, written, breaks).workspace, loaded.locator)
+        with self._lock:
+            self._models[key] = made
+            while len(self._models) > 4:
+                self._models.popitem(last=False)
+        return made
+
+    def _stripped(self, version: Version) -> tuple[Source, list[Reference]]:
+        """A stored version as read for the model: its file without `after` and `answers`,
+        and those references (see `lapsing.strip_documents`), made once per version."""
+        with self._lock:
+            found = self._strips.get(version.id)
+            if found is not None:
+                self._strips.move_to_end(version.id)
+                return found
+        assert version.doc is not None
+        docs, refs = strip_documents([version.doc])
+        made = (stored_sources({}, docs, [])[1], refs)
+        with self._lock:
+            self._strips[version.id] = made
+            while len(self._strips) > self.pieces.size:
+                self._strips.popitem(last=False)
+        return made
 
     def plans_analysis(self, key: str, workspace: Workspace) -> Analysis:
         """The full analysis of the plans ``key`` names (see ``plans_key``), made once.
@@ -299,6 +372,25 @@ class Hub:
             while len(self._analyses) > 4:
                 self._analyses.popitem(last=False)
         return made
+
+    def finding_cut(self, key: str, workspace: Workspace) -> FindingCut:
+        """Each partner's entries of the analysis of the plans ``key`` names, made once.
+
+        The write that stores the plans cuts every conflict and gap for every partner
+        to keep their lasting identities; each partner's `check` after it is made of
+        those same entries (`FindingCut.check`), not cut again.
+        """
+        full = self.plans_analysis(key, workspace)
+        with self._lock:
+            found = self._cuts.get(key)
+            if found is not None and found.analysis is full:
+                self._cuts.move_to_end(key)
+                return found
+            made = FindingCut(full, Rules(full.compiled.workspace))
+            self._cuts[key] = made
+            while len(self._cuts) > 4:
+                self._cuts.popitem(last=False)
+            return made
 
     def remember_recorded(self, key: tuple[str, str]) -> None:
         with self._lock:

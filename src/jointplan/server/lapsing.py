@@ -124,7 +124,8 @@ def judge_upload(joint: dict[str, Any], others: Sequence[dict[str, Any]],
                  observations: Sequence[dict[str, Any]],
                  uploads: Sequence[tuple[Source, dict[str, Any]]],
                  stored: dict[str, dict[str, Any]], importer: str,
-                 breaks: Sequence[Reference]) -> tuple[Resolved, list[Reference]]:
+                 breaks: Sequence[Reference], *,
+                 pieces: Pieces | None = None) -> tuple[Resolved, list[Reference]]:
     """Check files a partner uploads against the workspace as it sees it, and nothing else.
 
     ``others`` are the stored plans not uploaded, ``stored`` the stored
@@ -134,13 +135,14 @@ def judge_upload(joint: dict[str, Any], others: Sequence[dict[str, Any]],
     never make the upload fail. A dependency cycle is refused only where the
     importer sees all of it; otherwise it is broken (see ``judge_cycles``).
     Returns the workspace as it will be stored and the edges lapsed to break
-    cycles; raises InvalidWorkspace with the importer's own problems.
+    cycles; raises InvalidWorkspace with the importer's own problems. With
+    ``pieces`` (the hub's), the stored documents read before are not read again.
     """
     uploaded = {d["id"]: d for _, d in uploads if d.get("kind") == "plan"}
     bare, written = strip_documents(others)
     carried = _carried(uploaded, stored)
     files = _without_dangling(uploads, carried, [*others, *uploaded.values()])
-    loaded = read_sources(stored_sources(joint, bare, observations) + files)
+    loaded = read_sources(stored_sources(joint, bare, observations) + files, pieces)
     ws, mine = loaded.workspace, set(uploaded)
     up_refs = references(ws, mine)
     base = without_references(ws, mine)

@@ -277,8 +277,11 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
 
 
 def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
-    current = hub.current(session)
-    view = view_for(current.workspace, actor.partner)
+    return _view(hub.current(session), actor.partner)
+
+
+def _view(current: Current, partner: str) -> dict[str, Any]:
+    view = view_for(current.workspace, partner)
     for plan in view["plans"]:
         version = current.versions.get(plan["id"])
         if version is not None and "owner" in plan:
@@ -300,10 +303,16 @@ def marking(hub: Hub, session: Session, actor: Actor, plan_id: str | None = None
 
 
 def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:
-    """One plan as the actor's partner receives it; NotFound when it may see none of it."""
-    for plan in workspace_view(hub, session, actor)["plans"]:
+    """One plan as the actor's partner receives it; NotFound when it may see none of it.
+
+    The partner's view is kept per stored state (`Current.recent`): a plan read
+    again costs a copy of that plan, not a cut of the whole workspace.
+    """
+    current = hub.current(session)
+    view = current.recent(("view", actor.partner), lambda: _view(current, actor.partner))
+    for plan in view["plans"]:
         if plan["id"] == plan_id:
-            found: dict[str, Any] = plan
+            found: dict[str, Any] = copy.deepcopy(plan)
             return found
     raise NotFound(plan_id)
 
@@ -612,7 +621,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     resolved, breaks = judge_upload(joint, others, hub.observation_docs(session),
                                     [(source, doc)],
                                     {doc["id"]: stored.doc} if stored and stored.doc else {},
-                                    actor.partner, stored_breaks(session))
+                                    actor.partner, stored_breaks(session), pieces=hub.pieces)
     version = _store_version(session, doc, author=actor.user_id, reason=reason,
                              partner=actor.partner)
     add_breaks(session, [doc["id"]], breaks)

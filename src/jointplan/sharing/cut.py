@@ -171,9 +171,7 @@ def merge(entries: list[Entry], leaf_order: dict[str, int]) -> list[Entry]:
 
 def check_result(analysis: Analysis, rules: Rules, viewer: str | None) -> dict[str, Any]:
     """The contract's `check --json` object for ``viewer`` (``None``: the custodian)."""
-    c = analysis.compiled
-    ws = c.workspace
-    v = Viewer(rules, c, viewer)
+    v = Viewer(rules, analysis.compiled, viewer)
     conflicts: list[Entry] = []
     gaps: list[Entry] = []
     for la in analysis.leaves:
@@ -181,6 +179,16 @@ def check_result(analysis: Analysis, rules: Rules, viewer: str | None) -> dict[s
         conflicts.extend(_areas(v, la.leaf, la.areas.first, la.areas.second, la.areas.start,
                                 la.areas.end))
         gaps.extend(g for g in (gap_entry(v, gap) for gap in la.gaps) if g is not None)
+    return check_report(analysis, rules, viewer, conflicts, gaps)
+
+
+def check_report(analysis: Analysis, rules: Rules, viewer: str | None,
+                 conflicts: list[Entry], gaps: list[Entry]) -> dict[str, Any]:
+    """The `check --json` object from the viewer's entries, leaf by leaf in the analysis's
+    order (each conflict, then each area pair, then each gap, as ``check_result`` makes
+    them); the entries given are not changed."""
+    c = analysis.compiled
+    ws = c.workspace
     order = {leaf: k for k, leaf in enumerate(c.leaves)}
     conflicts = merge(conflicts, order)
     gaps = merge(gaps, order)

@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.occurrences import Occurrence
+from ..analysis.occurrences import Occurrence, Source
 from ..analysis.run import Analysis
 from .cut import (
     Entry,
     Viewer,
     area_entries,
     capacity_entries,
+    check_report,
     conflict_order,
     gap_entry,
     gap_order,
@@ -31,12 +32,18 @@ from .rules import Decision, Rules
 
 @dataclass
 class FindingCut:
-    """Cuts occurrences of one analysis for each partner (built once per analysis)."""
+    """Cuts occurrences of one analysis for each partner (built once per analysis).
+
+    Each partner's entries of each conflict and gap the analysis found are made
+    once and kept: the findings' views and the partner's `check` object
+    (``check``) are both made of them.
+    """
 
     analysis: Analysis
     rules: Rules
     _viewers: dict[str, Viewer] = field(default_factory=dict)
     _members: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+    _made: dict[tuple[str, Source], list[Entry]] = field(default_factory=dict)
 
     def _viewer(self, partner: str) -> Viewer:
         if partner not in self._viewers:
@@ -49,22 +56,33 @@ class FindingCut:
                                              self.analysis.leaves[leaf].capacity)
         return self._members[leaf].get(k, [])
 
-    def entries(self, occurrence: Occurrence, partner: str) -> list[Entry]:
-        """What ``partner`` is told of the occurrence, as `check` entries; [] if not shown."""
-        v = self._viewer(partner)
-        out: list[Entry] = []
-        for kind, n, k in occurrence.sources:
+    def _entries(self, partner: str, source: Source) -> list[Entry]:
+        """What ``partner`` is told of one conflict or gap of one leaf (made once)."""
+        key = (partner, source)
+        made = self._made.get(key)
+        if made is None:
+            kind, n, k = source
+            v = self._viewer(partner)
             la = self.analysis.leaves[n]
             if kind == "capacity":
-                out.extend(capacity_entries(v, la.leaf, la.capacity, k, self._rows(n, k)))
+                made = capacity_entries(v, la.leaf, la.capacity, k, self._rows(n, k))
             elif kind == "area":
                 pairs = la.areas
-                out.extend(area_entries(v, la.leaf, int(pairs.first[k]), int(pairs.second[k]),
-                                        int(pairs.start[k]), int(pairs.end[k])))
+                made = area_entries(v, la.leaf, int(pairs.first[k]), int(pairs.second[k]),
+                                    int(pairs.start[k]), int(pairs.end[k]))
             else:
                 entry = gap_entry(v, la.gaps[k])
-                if entry is not None:
-                    out.append(entry)
+                made = [] if entry is None else [entry]
+            self._made[key] = made
+        return made
+
+    def entries(self, occurrence: Occurrence, partner: str) -> list[Entry]:
+        """What ``partner`` is told of the occurrence, as `check` entries; [] if not shown."""
+        out: list[Entry] = []
+        for source in occurrence.sources:
+            out.extend(self._entries(partner, source))
+        if len(out) <= 1:  # nothing to merge or order: what `merge` would make of it
+            return [{**e, "scenarios": list(e["scenarios"])} for e in out]
         order = {leaf: j for j, leaf in enumerate(self.analysis.compiled.leaves)}
         merged = merge(out, order)
         merged.sort(key=lambda e: (conflict_order(e, order) if occurrence.family == "conflict"
@@ -79,6 +97,26 @@ class FindingCut:
             if entries:
                 out[partner] = entries
         return out
+
+    def check(self, partner: str, analysis: Analysis | None = None,
+              rules: Rules | None = None) -> dict[str, Any]:
+        """The partner's `check --json` object, from the entries made once (`cut.check_result`).
+
+        ``analysis`` and ``rules`` may be those of the same plans with observations
+        (which move only likelihoods): what a partner is told of a conflict or gap
+        does not depend on observations.
+        """
+        conflicts: list[Entry] = []
+        gaps: list[Entry] = []
+        for n, la in enumerate(self.analysis.leaves):
+            for k in range(len(la.capacity)):
+                conflicts.extend(self._entries(partner, ("capacity", n, k)))
+            for k in range(len(la.areas.first)):
+                conflicts.extend(self._entries(partner, ("area", n, k)))
+            for k in range(len(la.gaps)):
+                gaps.extend(self._entries(partner, ("gap", n, k)))
+        return check_report(analysis or self.analysis, rules or self.rules, partner,
+                            conflicts, gaps)
 
 
 def hidden_owners(entries: list[Entry], viewer: str) -> set[str]:
