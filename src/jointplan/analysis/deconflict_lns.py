@@ -15,7 +15,8 @@ small (the tasks of one resource) and usually solved to optimality at once.
 
 The schedule. Starting from the written starts, the search frees the tasks
 of one neighbourhood at a time (the group's tasks using one resource, most
-overloaded first; the tasks in one set of meeting areas) with every other
+overloaded first; those using either of two resources that share a task;
+the tasks in one set of meeting areas) with every other
 task where it is, and solves that small model exactly — overload, then
 moves — within a small deterministic budget. A result is kept only when the
 whole group's (overload, moved tasks, moved minutes) is lexicographically
@@ -26,6 +27,7 @@ nothing or the time is spent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,10 @@ LARGE = 150
 
 SUB_LIMIT = 0.05
 """Deterministic seconds for one neighbourhood's solve."""
+
+PAIRS = 15
+"""Neighbourhoods of two resources that share a task: the most overloaded pairs, after the single
+resources."""
 
 BOUND_SHARE = 0.15
 """The part of the group's budget the relaxations may take."""
@@ -278,7 +284,8 @@ def _cost(problem: Problem, starts: list[int], members: Sequence[int]) -> tuple[
 
 
 def neighbourhoods(problem: Problem, members: Sequence[int], starts: list[int]) -> list[list[int]]:
-    """The group's tasks by resource (most overloaded first), then by set of meeting areas."""
+    """The group's tasks by resource (most overloaded first), by pair of resources sharing
+    a task, then by set of meeting areas."""
     rows = problem.rows
     by_res: dict[int, list[int]] = {}
     for k in members:
@@ -288,6 +295,12 @@ def neighbourhoods(problem: Problem, members: Sequence[int], starts: list[int]) 
     load = {rid: per.get(rid, 0) for rid in by_res}
     out = [by_res[rid] for rid in sorted(by_res, key=lambda rid: (-load[rid], rid))
            if load[rid] > 0]
+    if PAIRS:
+        linked = sorted({(u[0][0], u[1][0]) for k in members
+                         if len(u := sorted(rows[k].uses)) == 2 and u[0][0] != u[1][0]})
+        linked = [pr for pr in linked if load.get(pr[0], 0) + load.get(pr[1], 0) > 0]
+        linked.sort(key=lambda pr: (-load.get(pr[0], 0) - load.get(pr[1], 0), pr))
+        out += [sorted(set(by_res[a]) | set(by_res[b])) for a, b in linked[:PAIRS]]
     by_area: dict[int, list[int]] = {}
     for k in members:
         if rows[k].area >= 0 and rows[k].duration > 0:
@@ -306,6 +319,7 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
     if violations(problem, starts):
         return None
     bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+    small = replace(options, workers=1)  # each neighbourhood is small: one worker does best
     best = _cost(problem, starts, members)
     record = [f"bound:{'optimal' if exact else 'feasible'}"]
     rounds = 0
@@ -317,7 +331,7 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
             if used >= budget:
                 break
             model = _Model(problem, sorted(hood), g, options.objective, at=starts)
-            run = _Run(model, problem, sorted(hood), g, options, hint=starts)
+            run = _Run(model, problem, sorted(hood), g, small, hint=starts)
             run.used = 0.0
             limit = min(SUB_LIMIT, budget - used)
             run.stages([("overload", model.overload), ("moves", model.moves)], limit, limit)
