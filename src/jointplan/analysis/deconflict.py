@@ -24,6 +24,7 @@ import numpy as np
 from ..model import Workspace
 from .areas import area_conflicts
 from .capacity import capacity_conflicts
+from .deconflict_lns import LARGE, solve_large
 from .deconflict_model import ComponentResult, solve_component
 from .deconflict_problem import Problem, build_problem, makespan, overload, violations
 
@@ -48,6 +49,9 @@ class Options:
     """Hint the solver with the starts as written."""
     only_connected: bool = True
     """Give variables only to the tasks that can reach a conflict; False: every movable task."""
+    search: bool = True
+    """Solve a group of more than ``LARGE`` tasks by a relaxation bound and neighbourhood
+    search (``deconflict_lns``); False: one model per group, whatever its size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,11 @@ def solve(problem: Problem, options: Options = Options()) -> Resolution:
     results: list[ComponentResult] = []
     for members in groups:
         share = budget * len(members) / max(left, 1)
-        result = solve_component(problem, members, g, options, share)
+        result = None
+        if options.search and options.objective == "overload" and len(members) > LARGE:
+            result = solve_large(problem, members, g, options, share)
+        if result is None:
+            result = solve_component(problem, members, g, options, share)
         left -= len(members)
         budget = max(budget - result.used, 0.0)
         if result.status == "none":

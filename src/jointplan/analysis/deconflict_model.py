@@ -17,6 +17,7 @@ variables, which only helps the solver prune.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,8 +46,10 @@ class _Model:
     """The variables and terms of one group, on a grid of ``g`` minutes."""
 
     def __init__(self, problem: Problem, members: list[int], g: int, objective: str,
-                 hard: bool = False) -> None:
+                 hard: bool = False, at: Sequence[int] | None = None) -> None:
         self.p, self.members, self.g, self.hard = problem, members, g, hard
+        self.at = [r.start for r in problem.rows] if at is None else list(at)
+        """Where the tasks that are not members are (as written, by default)."""
         self.floor = 0
         """The overload the fixed items cause alone in the group's minutes: a lower bound."""
         self.m = cp_model.CpModel()
@@ -71,7 +74,7 @@ class _Model:
     # -- the rules -----------------------------------------------------------------------
 
     def _start(self, k: int) -> Any:
-        return self.var[k] if k in self.var else self.p.rows[k].start // self.g
+        return self.var[k] if k in self.var else self.at[k] // self.g
 
     def _rules(self) -> None:
         rows, g = self.p.rows, self.g
@@ -120,7 +123,8 @@ class _Model:
             for k, _ in tasks:
                 for t in range(rows[k].lo // g, rows[k].hi // g + self.dur[k]):
                     covered[t - lo] = True
-            spans = [(r.start // g, r.end // g, q) for k, r in enumerate(rows)
+            spans = [(self.at[k] // g, (self.at[k] + r.duration) // g, q)
+                     for k, r in enumerate(rows)
                      if k not in inside and r.duration > 0 for res, q in r.uses if res == rid]
             spans += [(f.start // g, f.end // g, q) for f in self.p.provisions
                       if f.end > f.start for res, q in f.uses if res == rid]
@@ -177,8 +181,8 @@ class _Model:
                     pair = (min(i, j), max(i, j))
                     if j == i or pair in seen or not (ri.exclusive or rj.exclusive):
                         continue
-                    j_lo, j_hi = (rj.lo, rj.hi + rj.duration) if j in inside else (rj.start,
-                                                                                   rj.end)
+                    j_lo, j_hi = (rj.lo, rj.hi + rj.duration) if j in inside else (
+                        self.at[j], self.at[j] + rj.duration)
                     if j_lo >= i_hi or i_lo >= j_hi:
                         continue
                     seen.add(pair)
@@ -274,7 +278,7 @@ class _Run:
     """Lexicographic stages on one model, each fixing the optimum of the one before."""
 
     def __init__(self, model: _Model, problem: Problem, members: list[int], g: int,
-                 options: Any) -> None:
+                 options: Any, hint: Sequence[int] | None = None) -> None:
         self.model, self.members, self.g, self.options = model, members, g, options
         self.used = 0.0
         self.best: dict[int, int] | None = None
@@ -282,7 +286,10 @@ class _Run:
         self.infeasible = False
         self.over_value = self.over_bound = 0
         self.record: list[str] = []
-        if options.warm_start:
+        if hint is not None:
+            for k in members:
+                model.m.add_hint(model.var[k], hint[k] // g)
+        elif options.warm_start:
             for k in members:
                 model.m.add_hint(model.var[k], problem.rows[k].start // g)
 

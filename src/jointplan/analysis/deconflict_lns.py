@@ -1,0 +1,352 @@
+"""Large groups: a proved bound from a relaxation, a schedule from neighbourhood search.
+
+One time-indexed model of a group of hundreds of tasks is too large for a
+few deterministic seconds: the solver stops far from the optimum with a weak
+bound. A large group is solved in two parts instead, both deterministic.
+
+The bound. The overload is a sum of independent terms — one integral per
+resource and the area pairs — and each term is minimised over the group's
+starts on its own, keeping only the rules that bind the tasks of that term
+(flex, deadlines, and the ``after`` rules among those tasks or to tasks that
+stay; a task of the group outside the term counts with its whole flex). Each
+of these is a relaxation of the whole problem, so the sum of their proved
+bounds is a proved lower bound on the least overload of the leaf. Each is
+small (the tasks of one resource) and usually solved to optimality at once.
+
+The schedule. Starting from the written starts, the search frees the tasks
+of one neighbourhood at a time (the group's tasks using one resource, most
+overloaded first; those using either of two resources that share a task;
+the tasks in one set of meeting areas) with every other
+task where it is, and solves that small model exactly — overload, then
+moves — within a small deterministic budget. A result is kept only when the
+whole group's (overload, moved tasks, moved minutes) is lexicographically
+smaller, so each step improves, and the rounds go on until a round changes
+nothing or the time is spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .deconflict_model import ComponentResult, _Model, _Run
+from .deconflict_problem import Problem, area_overload, capacity_overload, violations
+
+LARGE = 150
+"""Groups with more tasks than this take the path of this module."""
+
+SUB_LIMIT = 0.05
+"""Deterministic seconds for one neighbourhood's solve."""
+
+PAIRS = 15
+"""Neighbourhoods of two resources that share a task: the most overloaded pairs, after the single
+resources."""
+
+BOUND_SHARE = 0.15
+"""The part of the group's budget the relaxations may take."""
+
+
+def _solver(limit: float, seed: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_deterministic_time = max(limit, 0.01)
+    return solver
+
+
+def _windows(problem: Problem, members: Sequence[int], g: int) -> dict[int, tuple[int, int]]:
+    """Each member's earliest and latest start on the grid, by its flex and deadline."""
+    out = {}
+    for k in members:
+        r = problem.rows[k]
+        hi = r.hi
+        if r.deadline is not None:
+            hi = min(hi, r.deadline - r.duration)
+        out[k] = (-(-r.lo // g), hi // g)
+    return out
+
+
+def resource_bound(problem: Problem, members: Sequence[int], g: int, rid: int,
+                   budget: float, seed: int) -> tuple[int, float, bool]:
+    """A lower bound on resource ``rid``'s overload integral over the group's starts.
+
+    Every item that is not a member stays as written. Returns the bound, the
+    deterministic time spent and whether it is the exact minimum.
+    """
+    rows = problem.rows
+    group = set(members)
+    tasks = [(k, q) for k in members for res, q in rows[k].uses
+             if res == rid and rows[k].duration > 0]
+    cap = problem.capacity[rid]
+    spans = [(rows[k].start, rows[k].end, q) for k, r in enumerate(rows)
+             if k not in group and r.duration > 0 for res, q in r.uses if res == rid]
+    spans += [(f.start, f.end, q) for f in problem.provisions if f.end > f.start
+              for res, q in f.uses if res == rid]
+    win = _windows(problem, [k for k, _ in tasks], g)
+    times = [a for a, _, _ in spans] + [b for _, b, _ in spans]
+    times += [win[k][0] * g for k, _ in tasks] + [(win[k][1]) * g + rows[k].duration
+                                                  for k, _ in tasks]
+    lo, hi = min(times, default=0) // g, -(-max(times, default=0) // g)
+    fixed = np.zeros(hi - lo + 1, dtype=np.int64)
+    for a, b, q in spans:
+        fixed[a // g - lo] += q
+        fixed[b // g - lo] -= q
+    level = np.cumsum(fixed)[:-1]
+    covered = np.zeros(hi - lo, dtype=bool)
+    for k, _ in tasks:
+        covered[win[k][0] - lo:win[k][1] + rows[k].duration // g - lo] = True
+    constant = int(g * np.maximum(level[~covered] - cap, 0).sum())
+    if not tasks:
+        return constant, 0.0, True
+    m = cp_model.CpModel()
+    var = {k: m.new_int_var(win[k][0], win[k][1], "") for k, _ in tasks}
+    dur = {k: rows[k].duration // g for k, _ in tasks}
+    for i, j in problem.edges:
+        if i in var and j in var:
+            m.add(var[j] >= var[i] + dur[i])
+        elif j in var and i not in group:
+            m.add(var[j] >= (rows[i].start + rows[i].duration) // g)
+        elif i in var and j not in group:
+            m.add(var[i] + dur[i] <= rows[j].start // g)
+    order: dict[tuple[int, int], Any] = {}
+
+    def before(k: int, t: int) -> Any:
+        a, b = win[k]
+        if t < a:
+            return 0
+        if t >= b:
+            return 1
+        if (k, t) not in order:
+            lit = m.new_bool_var("")
+            m.add(var[k] <= t).only_enforce_if(lit)
+            m.add(var[k] >= t + 1).only_enforce_if(~lit)
+            order[(k, t)] = lit
+        return order[(k, t)]
+
+    terms = []
+    floor = 0
+    for t in range(lo, hi):
+        if not covered[t - lo]:
+            continue
+        base = int(level[t - lo])
+        floor += g * max(base - cap, 0)
+        here = [(k, q) for k, q in tasks if win[k][0] <= t < win[k][1] + dur[k]]
+        most = base + sum(q for _, q in here)
+        if most <= cap:
+            continue
+        over = m.new_int_var(max(base - cap, 0), most - cap, "")
+        m.add(over >= base - cap + sum(q * (before(k, t) - before(k, t - dur[k]))
+                                       for k, q in here))
+        terms.append(over)
+    if not terms:
+        return constant + floor, 0.0, True
+    m.minimize(sum(terms))
+    solver = _solver(budget, seed)
+    status = solver.solve(m)
+    used = solver.response_proto.deterministic_time
+    if status == cp_model.OPTIMAL:
+        return constant + g * int(round(solver.objective_value)), used, True
+    if status == cp_model.INFEASIBLE:  # pragma: no cover - the written starts keep the rules
+        return constant + floor, used, False
+    return constant + g * max(int(-(-solver.best_objective_bound // 1)), 0), used, False
+
+
+def area_bound(problem: Problem, members: Sequence[int], g: int, budget: float,
+               seed: int) -> tuple[int, float, bool]:
+    """A lower bound on the area term: each pair of meeting areas minimised on its own.
+
+    A pair of tasks counts under the pair of their areas, so the term is a sum
+    over area pairs; pairs with no member count as written.
+    """
+    rows = problem.rows
+    group = set(members)
+    by_area: dict[int, list[int]] = {}
+    for k, r in enumerate(rows):
+        if r.area >= 0 and r.duration > 0:
+            by_area.setdefault(r.area, []).append(k)
+    win = _windows(problem, [k for k in members if rows[k].area >= 0], g)
+    total, used, exact = 0, 0.0, True
+    keys = sorted(problem.meets)
+    for n, (a, b) in enumerate(keys):
+        pairs = []
+        xs, ys = by_area.get(a, []), by_area.get(b, [])
+        for i in xs:
+            for j in ys:
+                if (a == b and j <= i) or not (rows[i].exclusive or rows[j].exclusive):
+                    continue
+                if i in group or j in group:
+                    pairs.append((i, j))
+                else:
+                    total += max(0, min(rows[i].end, rows[j].end) - max(rows[i].start,
+                                                                        rows[j].start))
+        if not pairs:
+            continue
+        m = cp_model.CpModel()
+        var = {k: m.new_int_var(*win[k], "") for pair in pairs for k in pair if k in group}
+        for i, j in problem.edges:
+            if i in var and j in var:
+                m.add(var[j] * g >= var[i] * g + rows[i].duration)
+
+        at: dict[int, Any] = {k: var[k] * g if k in var else rows[k].start
+                              for pair in pairs for k in pair}
+
+        terms = []
+        for i, j in pairs:
+            first = m.new_int_var(-(10**9), 10**9, "")
+            last = m.new_int_var(-(10**9), 10**9, "")
+            m.add_min_equality(first, [at[i] + rows[i].duration, at[j] + rows[j].duration])
+            m.add_max_equality(last, [at[i], at[j]])
+            over = m.new_int_var(0, min(rows[i].duration, rows[j].duration), "")
+            m.add(over >= first - last)
+            terms.append(over)
+        m.minimize(sum(terms))
+        solver = _solver((budget - used) / (len(keys) - n), seed)
+        status = solver.solve(m)
+        used += solver.response_proto.deterministic_time
+        if status == cp_model.OPTIMAL:
+            total += int(round(solver.objective_value))
+        else:
+            exact = False
+            total += max(int(-(-solver.best_objective_bound // 1)), 0)
+    return total, used, exact
+
+
+def group_bound(problem: Problem, members: Sequence[int], g: int, budget: float,
+                seed: int) -> tuple[int, float, bool]:
+    """A proved lower bound on the leaf's overload with the other items as written."""
+    total, used, exact = area_bound(problem, members, g, budget / 4, seed)
+    resources = sorted({rid for k in members for rid, _ in problem.rows[k].uses})
+    touched = set(resources)
+    rest = [rid for rid in range(len(problem.capacity)) if rid not in touched]
+    total += _capacity_of(problem, problem.starts, rest)
+    for n, rid in enumerate(resources):
+        share = (budget - used) / (len(resources) - n)
+        b, spent, ok = resource_bound(problem, members, g, rid, share, seed)
+        total += b
+        used += spent
+        exact = exact and ok
+    return total, used, exact
+
+
+def _capacity_of(problem: Problem, starts: Any, resources: Sequence[int]) -> int:
+    """The overload integral of some resources only."""
+    per = _per_resource(problem, starts)
+    return sum(per.get(rid, 0) for rid in resources)
+
+
+def _per_resource(problem: Problem, starts: Any) -> dict[int, int]:
+    """Each resource's overload integral (resources without any use are left out)."""
+    res: list[int] = []
+    beg: list[int] = []
+    end: list[int] = []
+    qty: list[int] = []
+    for k, r in enumerate(problem.rows):
+        if r.duration > 0:
+            for rid, q in r.uses:
+                res += [rid, rid]
+                beg.append(int(starts[k]))
+                end.append(int(starts[k]) + r.duration)
+                qty += [q, -q]
+    for f in problem.provisions:
+        if f.end > f.start:
+            for rid, q in f.uses:
+                res += [rid, rid]
+                beg.append(f.start)
+                end.append(f.end)
+                qty += [q, -q]
+    if not res:
+        return {}
+    rid_a = np.asarray(res, dtype=np.int64)
+    time_a = np.asarray([x for pair in zip(beg, end, strict=True) for x in pair],
+                        dtype=np.int64)
+    qty_a = np.asarray(qty, dtype=np.int64)
+    order = np.lexsort((time_a, rid_a))
+    rid_a, time_a, qty_a = rid_a[order], time_a[order], qty_a[order]
+    bounds = np.flatnonzero(np.diff(rid_a)) + 1
+    out: dict[int, int] = {}
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(rid_a)], strict=True):
+        level = np.cumsum(qty_a[lo:hi])
+        cap = problem.capacity[int(rid_a[lo])]
+        excess = np.maximum(level[:-1] - cap, 0)
+        out[int(rid_a[lo])] = int((excess * np.diff(time_a[lo:hi])).sum())
+    return out
+
+
+def _cost(problem: Problem, starts: list[int], members: Sequence[int]) -> tuple[int, int, int]:
+    rows = problem.rows
+    moved = [abs(starts[k] - rows[k].start) for k in members if starts[k] != rows[k].start]
+    return capacity_overload(problem, starts) + area_overload(problem, starts), len(moved), \
+        sum(moved)
+
+
+def neighbourhoods(problem: Problem, members: Sequence[int], starts: list[int]) -> list[list[int]]:
+    """The group's tasks by resource (most overloaded first), by pair of resources sharing
+    a task, then by set of meeting areas."""
+    rows = problem.rows
+    by_res: dict[int, list[int]] = {}
+    for k in members:
+        for rid, _ in rows[k].uses:
+            by_res.setdefault(rid, []).append(k)
+    per = _per_resource(problem, starts)
+    load = {rid: per.get(rid, 0) for rid in by_res}
+    out = [by_res[rid] for rid in sorted(by_res, key=lambda rid: (-load[rid], rid))
+           if load[rid] > 0]
+    if PAIRS:
+        linked = sorted({(u[0][0], u[1][0]) for k in members
+                         if len(u := sorted(rows[k].uses)) == 2 and u[0][0] != u[1][0]})
+        linked = [pr for pr in linked if load.get(pr[0], 0) + load.get(pr[1], 0) > 0]
+        linked.sort(key=lambda pr: (-load.get(pr[0], 0) - load.get(pr[1], 0), pr))
+        out += [sorted(set(by_res[a]) | set(by_res[b])) for a, b in linked[:PAIRS]]
+    by_area: dict[int, list[int]] = {}
+    for k in members:
+        if rows[k].area >= 0 and rows[k].duration > 0:
+            by_area.setdefault(rows[k].area, []).append(k)
+    for a, b in sorted(problem.meets):
+        hood = sorted(set(by_area.get(a, [])) | set(by_area.get(b, [])))
+        if hood:
+            out.append(hood)
+    return out
+
+
+def solve_large(problem: Problem, members: list[int], g: int, options: Any,
+                budget: float) -> ComponentResult | None:
+    """The large-group path; None when the written starts break a rule (use the full model)."""
+    starts = [int(r.start) for r in problem.rows]
+    if violations(problem, starts):
+        return None
+    bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+    small = replace(options, workers=1)  # each neighbourhood is small: one worker does best
+    best = _cost(problem, starts, members)
+    record = [f"bound:{'optimal' if exact else 'feasible'}"]
+    rounds = 0
+    changed = True
+    while changed and used < budget:
+        rounds += 1
+        changed = False
+        for hood in neighbourhoods(problem, members, starts):
+            if used >= budget:
+                break
+            model = _Model(problem, sorted(hood), g, options.objective, at=starts)
+            run = _Run(model, problem, sorted(hood), g, small, hint=starts)
+            run.used = 0.0
+            limit = min(SUB_LIMIT, budget - used)
+            run.stages([("overload", model.overload), ("moves", model.moves)], limit, limit)
+            used += run.used
+            if run.best is None:
+                continue
+            trial = list(starts)
+            for k in hood:
+                trial[k] = run.best[k] * g
+            cost = _cost(problem, trial, members)
+            if cost < best and not violations(problem, trial):
+                starts, best, changed = trial, cost, True
+        if not changed:
+            break
+    record.append(f"search:{rounds} rounds")
+    over = best[0]
+    return ComponentResult(tuple(starts[k] for k in members), "feasible", over, min(bound, over),
+                           True, used, tuple(record))

@@ -1,0 +1,71 @@
+"""Large groups: the relaxation bound is a true bound and the search keeps every rule.
+
+The path of ``deconflict_lns`` normally starts above ``LARGE`` tasks; here the
+threshold is lowered to 0 so that the tiny generated workspaces, whose optimum
+brute force finds, take it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from unittest.mock import patch
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import jointplan.analysis.deconflict as deconflict_module
+from jointplan.analysis.deconflict import Options, deconflict, variable_groups
+from jointplan.analysis.deconflict_lns import group_bound
+from jointplan.analysis.deconflict_problem import build_problem, overload, violations
+from jointplan.model import Workspace
+
+from .test_deconflict import SETTINGS, brute_force, tiny
+
+FAST = Options(time_limit=2.0)
+
+
+def _kept(ws: Workspace) -> Workspace:
+    """The workspace less every ``after`` its written starts break: the search starts there."""
+    plans = []
+    for plan in ws.plans:
+        ends = {t.id: t.end for t in plan.tasks}
+        plans.append(replace(plan, tasks=tuple(
+            replace(t, after=tuple(a for a in t.after if t.start >= ends[a]))
+            for t in plan.tasks)))
+    return replace(ws, plans=tuple(plans))
+
+
+searched = st.one_of(tiny().map(_kept), tiny())
+
+
+@SETTINGS
+@given(searched)
+def test_the_search_keeps_every_rule_and_its_bound_is_below_the_optimum(ws):
+    want = brute_force(ws)
+    with patch.object(deconflict_module, "LARGE", 0):
+        r = deconflict(ws, "s0", FAST)
+        again = deconflict(ws, "s0", FAST)
+    assert (r.moves, r.bound) == (again.moves, again.bound)
+    if want is None:
+        assert r.status == "none"
+        return
+    assert violations(r.problem, r.starts) == []
+    assert r.cost.overload == overload(r.problem, r.starts)
+    assert r.bound is not None and r.bound <= want[0] <= r.cost.overload
+    problem = build_problem(ws, "s0")
+    if not violations(problem, problem.starts):
+        assert r.cost.overload <= overload(problem, problem.starts)
+    if r.status == "optimal":
+        assert (r.cost.overload, r.cost.moved_tasks, r.cost.moved_minutes) == want
+
+
+@SETTINGS
+@given(tiny())
+def test_the_relaxation_bound_never_exceeds_the_least_overload(ws):
+    want = brute_force(ws)
+    problem = build_problem(ws, "s0")
+    groups = variable_groups(problem, Options(only_connected=False))
+    if want is None or len(groups) != 1:
+        return
+    bound, _, _ = group_bound(problem, groups[0], problem.grid(), 1.0, 0)
+    assert 0 <= bound <= want[0]
