@@ -1,0 +1,141 @@
+"""`jointplan node`: each partner its own node, its peers, and signed releases between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .output import usage
+from .server import DatabaseUrl, _hub
+
+node_app = typer.Typer(help="Run this server as one partner's node: its key, its peers, and "
+                       "the signed releases exchanged with them.", no_args_is_help=True)
+peers_app = typer.Typer(help="The peer nodes this node exchanges releases with.",
+                        no_args_is_help=True)
+node_app.add_typer(peers_app, name="peers")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(node_app, name="node")
+
+
+@node_app.command("init")
+def node_init(partner: Annotated[str, typer.Option(help="The partner this node belongs to.")],
+              key_file: Annotated[Path, typer.Option(
+                  help="Where the private signing key is written (mode 0600); never "
+                  "overwritten.")] = Path("jointplan-node.key"),
+              database_url: DatabaseUrl = None) -> None:
+    """Make this database PARTNER's node: create its Ed25519 signing key, print the public key."""
+    from ..server.federation.keys import NodeError, init
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        joint = hub.joint(session)
+        partners = tuple(p["code"] for p in joint["partners"]) if joint else None
+        try:
+            public = init(session, partner=partner, key_file=key_file, partners=partners)
+        except NodeError as exc:
+            usage(f"{exc.field}: {exc}")
+    typer.echo(f"node {partner}: key written to {key_file} (mode 0600)")
+    typer.echo(f"public key: {public}")
+
+
+@node_app.command("key")
+def node_key(database_url: DatabaseUrl = None) -> None:
+    """Print the node's partner and active public key: the line peers add with `--key`."""
+    from ..server.federation.keys import NodeError, own_key
+
+    hub = _hub(database_url)
+    with hub.db.read() as session:
+        try:
+            key = own_key(session)
+        except NodeError as exc:
+            usage(str(exc))
+    typer.echo(f"{key.owner} {key.public_key}")
+
+
+@node_app.command("rotate-key")
+def node_rotate_key(database_url: DatabaseUrl = None) -> None:
+    """Replace the node's signing key; give peers the new public key (`node peers rotate`)."""
+    from ..server.federation.keys import NodeError, rotate
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        try:
+            old, new = rotate(session)
+        except NodeError as exc:
+            usage(f"{exc.field}: {exc}")
+    typer.echo(f"rotated {old[:16]}… out\npublic key: {new}")
+
+
+@peers_app.command("add")
+def peers_add(partner: Annotated[str, typer.Argument(help="The peer's partner code.")],
+              key: Annotated[Path, typer.Option(help="A file with the peer's public key "
+                                                "(what `node key` prints there).")],
+              url: Annotated[str, typer.Option(help="The peer node's address, for "
+                                               "`node sync`; empty for bundle files only.")]
+              = "",
+              database_url: DatabaseUrl = None) -> None:
+    """Add a peer node with its public key and address, exchanged out of band."""
+    from ..server.federation.keys import NodeError, add_peer, read_public_key
+
+    hub = _hub(database_url)
+    try:
+        public = read_public_key(key)
+        with hub.db.write() as session:
+            joint = hub.joint(session)
+            partners = tuple(p["code"] for p in joint["partners"]) if joint else None
+            add_peer(session, partner=partner, public_key=public, url=url, partners=partners)
+    except NodeError as exc:
+        usage(str(exc) if exc.field == "key" else f"{exc.field}: {exc}")
+    typer.echo(f"added peer {partner} ({public[:16]}…){' at ' + url if url else ''}")
+
+
+@peers_app.command("list")
+def peers_list(database_url: DatabaseUrl = None) -> None:
+    """The peers, their addresses, and each key with its state."""
+    from ..server.federation.keys import NodeError, peers
+
+    hub = _hub(database_url)
+    with hub.db.read() as session:
+        try:
+            found = peers(session)
+        except NodeError as exc:
+            usage(str(exc))
+    for peer in found:
+        typer.echo(f"{peer.partner}  {peer.url or '(bundle files only)'}")
+        for key_id, public, state in peer.keys:
+            typer.echo(f"  {state:<8} {public}  id {key_id}")
+
+
+@peers_app.command("rotate")
+def peers_rotate(partner: str,
+                 key: Annotated[Path, typer.Option(help="A file with the peer's new key.")],
+                 database_url: DatabaseUrl = None) -> None:
+    """Replace a peer's key: bundles signed with its old key are refused from now on."""
+    from ..server.federation.keys import NodeError, read_public_key, rotate_peer
+
+    hub = _hub(database_url)
+    try:
+        public = read_public_key(key)
+        with hub.db.write() as session:
+            rotate_peer(session, partner=partner, public_key=public)
+    except NodeError as exc:
+        usage(str(exc) if exc.field == "key" else f"{exc.field}: {exc}")
+    typer.echo(f"{partner}'s key is now {public[:16]}…")
+
+
+@peers_app.command("revoke")
+def peers_revoke(partner: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke every key of a peer: its bundles are refused until a new key is added."""
+    from ..server.federation.keys import NodeError, revoke_peer
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        try:
+            count = revoke_peer(session, partner=partner)
+        except NodeError as exc:
+            usage(f"{exc.field}: {exc}")
+    typer.echo(f"revoked {count} key(s) of {partner}")
