@@ -14,7 +14,7 @@ from ..server.concurrency import Stale
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, routes, taxii
+from . import auth, exports, faults, finding_routes, node_routes, routes, taxii
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -36,6 +36,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
+    app.include_router(node_routes.router)
     web.install(app)
     faults.install(app)
     app.add_middleware(KeyReader)

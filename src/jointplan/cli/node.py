@@ -139,3 +139,134 @@ def peers_revoke(partner: str, database_url: DatabaseUrl = None) -> None:
         except NodeError as exc:
             usage(f"{exc.field}: {exc}")
     typer.echo(f"revoked {count} key(s) of {partner}")
+
+
+@node_app.command("import")
+def node_import(folder: Annotated[Path, typer.Argument(help="workspace.yaml and this node's "
+                                                       "own plans and observations.")],
+                database_url: DatabaseUrl = None) -> None:
+    """Import the node partner's own files; references to peers' plans wait for releases."""
+    from ..files import InvalidWorkspace
+    from ..server.federation.keys import NodeError
+    from ..server.federation.setup import import_own
+    from .output import invalid
+
+    hub = _hub(database_url)
+    try:
+        counts = import_own(hub, folder)
+    except InvalidWorkspace as exc:
+        invalid(exc, False)
+    except NodeError as exc:
+        usage(str(exc))
+    typer.echo(f"imported {counts['plans']} plans and {counts['observations']} observations")
+
+
+@node_app.command("export-release")
+def node_export_release(to: Annotated[str, typer.Option("--to", help="The peer it is for.")],
+                        file: Annotated[Path, typer.Argument(help="Where to write the bundle.")],
+                        database_url: DatabaseUrl = None) -> None:
+    """Write the signed release for a peer to FILE, to carry where no network reaches."""
+    import json
+
+    from ..server.federation.keys import NodeError
+    from ..server.federation.release import issue
+
+    hub = _hub(database_url)
+    try:
+        with hub.db.write() as session:
+            text = issue(hub, session, to)
+    except NodeError as exc:
+        usage(f"{exc.field}: {exc}")
+    file.write_text(text + "\n", encoding="utf-8")
+    bundle = json.loads(text)
+    typer.echo(f"release {bundle['from']} → {to} version {bundle['version']} written to {file}")
+
+
+@node_app.command("import-release")
+def node_import_release(file: Annotated[Path, typer.Argument(help="A bundle from a peer.")],
+                        database_url: DatabaseUrl = None) -> None:
+    """Take a peer's signed release from FILE; anything wrong with it changes nothing."""
+    from ..server.federation.keys import NodeError
+    from ..server.federation.release import receive
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        usage(f"{file}:1:1: cannot read: {exc.strerror}")
+    hub = _hub(database_url)
+    try:
+        result = receive(hub, data, str(file))
+    except NodeError as exc:
+        usage(str(exc))
+    typer.echo(result.summary())
+
+
+@node_app.command("sync")
+def node_sync(peer: Annotated[list[str] | None, typer.Argument(
+                  help="Peers to pull from (default: every peer with an address).")] = None,
+              database_url: DatabaseUrl = None) -> None:
+    """Pull each peer's signed release to this node over HTTP(S); exit 1 if any is refused."""
+    from ..server.federation.keys import NodeError
+    from ..server.federation.sync import peers_with_address, pull
+
+    hub = _hub(database_url)
+    try:
+        names = peer or peers_with_address(hub)
+    except NodeError as exc:
+        usage(str(exc))
+    failed = False
+    for name in names:
+        try:
+            typer.echo(pull(hub, name).summary())
+        except NodeError as exc:
+            typer.echo(f"jointplan: {name}: {exc}", err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@node_app.command("offer")
+def node_offer(plan: Annotated[str, typer.Argument(help="A plan of this node's partner.")],
+               task: Annotated[str, typer.Argument(help="One task of it (default: the whole "
+                                                   "plan).")] = "",
+               no: Annotated[bool, typer.Option("--no", help="Do not offer it.")] = False,
+               database_url: DatabaseUrl = None) -> None:
+    """Offer a plan or task to private deconfliction (or not, with --no; default: not offered)."""
+    from ..server.federation.keys import NodeError, identity
+    from ..server.federation.psi import set_offer
+
+    hub = _hub(database_url)
+    with hub.db.write() as session:
+        try:
+            me = identity(session).partner
+            version = hub.latest_versions(session).get(plan)
+            if version is None or version.owner != me:
+                raise NodeError("plan", f"{plan} is not a plan of {me}'s on this node")
+            tasks = {t.get("id") for t in (version.doc or {}).get("tasks", [])}
+            if task and task not in tasks:
+                raise NodeError("task", f"{plan} has no task {task}")
+            set_offer(session, plan, task, not no)
+        except NodeError as exc:
+            usage(f"{exc.field}: {exc}")
+    what = f"{plan}/{task}" if task else plan
+    typer.echo(f"{what}: {'not ' if no else ''}offered to private deconfliction")
+
+
+@node_app.command("deconflict")
+def node_deconflict(peer: Annotated[str, typer.Argument(help="The peer to run it with.")],
+                    database_url: DatabaseUrl = None) -> None:
+    """Find collisions of unreleased uses with a peer by private set intersection."""
+    from ..server.federation.deconflict import over_http, run
+    from ..server.federation.keys import NodeError
+    from ..server.federation.tokens import places
+
+    hub = _hub(database_url)
+    try:
+        found = run(hub, peer, over_http(hub, peer))
+    except NodeError as exc:
+        usage(str(exc))
+    with hub.db.read() as session:
+        ws = hub.current(session).workspace
+    for c in found:
+        typer.echo(c.text(peer, lambda cell: places(ws, cell)))
+    typer.echo(f"{len(found)} collision(s) with {peer}; both nodes logged the run")

@@ -387,3 +387,25 @@ class ReleaseSeen(Base):
     sender: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PrivateOffer(Base):
+    """What this node offers to private deconfliction: a plan (``task`` empty) or a task."""
+
+    __tablename__ = "federation_offers"
+    plan_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    task: Mapped[str] = mapped_column(String(128), primary_key=True, default="")
+    offer: Mapped[bool] = mapped_column(Boolean)
+
+
+class PrivateRun(Base):
+    """One private set intersection run with a peer, logged on both nodes."""
+
+    __tablename__ = "federation_psi_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    peer: Mapped[str] = mapped_column(String(8), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    """``asked`` (this node started it) or ``answered``."""
+    tokens: Mapped[int] = mapped_column(Integer)
+    collisions: Mapped[list[Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=now)

@@ -66,8 +66,30 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "federation_offers",
+        sa.Column("plan_id", sa.String(length=128), nullable=False),
+        sa.Column("task", sa.String(length=128), nullable=False),
+        sa.Column("offer", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("plan_id", "task"),
+    )
+    op.create_table(
+        "federation_psi_runs",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("peer", sa.String(length=8), nullable=False),
+        sa.Column("role", sa.String(length=8), nullable=False),
+        sa.Column("tokens", sa.Integer(), nullable=False),
+        sa.Column("collisions", sa.JSON(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_federation_psi_runs_peer", "federation_psi_runs", ["peer"])
+
+
 def downgrade() -> None:
-    for name in ("federation_seen", "federation_held", "federation_sent", "federation_peers",
+    op.drop_index("ix_federation_psi_runs_peer", table_name="federation_psi_runs")
+    for name in ("federation_psi_runs", "federation_offers", "federation_seen",
+                 "federation_held", "federation_sent", "federation_peers",
                  "federation_node"):
         op.drop_table(name)
     op.drop_index("ix_federation_keys_owner", table_name="federation_keys")
