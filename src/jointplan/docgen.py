@@ -15,7 +15,8 @@ COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "ex
             "users passwd", "tokens create", "tokens list", "tokens revoke", "audit verify",
             "audit export", "node init", "node key", "node rotate-key", "node peers add",
             "node peers list", "node peers rotate", "node peers revoke", "node import",
-            "node export-release", "node import-release", "node sync", "node offer", "node deconflict")
+            "node export-release", "node import-release", "node sync", "node offer",
+            "node deconflict")
 _ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
 
 

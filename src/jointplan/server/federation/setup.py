@@ -13,6 +13,8 @@ from typing import Any
 
 from ...files import InvalidWorkspace, Problem, workspace_files
 from ...files.yamlread import ReadError, read_document
+from ...services.workspaces import load_checked
+from ...sharing.view import export_files
 from ...store import audit
 from ...store.tables import ObservationRow, PlanVersion, Setting
 from ..findings import reconcile
@@ -21,11 +23,43 @@ from ..lapsing import stored_breaks, stored_model
 from .keys import identity
 
 
+def _cut(folder: Path, me: str) -> list[tuple[Path, dict[str, Any]]] | None:
+    """A whole workspace's folder (every partner's files, as a custodian holds them) cut to
+    what ``me`` may see of the joint part and what it owns; None for a folder of its own."""
+    try:
+        loaded = load_checked(folder)
+    except InvalidWorkspace:
+        return None
+    ws = loaded.workspace
+    if me not in ws.partner_codes or all(
+            p.owner == me for p in ws.plans) and all(o.by == me for o in ws.observations):
+        return None
+    out = []
+    for name, doc in export_files(ws, me).items():
+        if doc.get("kind") == "plan" and doc.get("owner") != me:
+            continue
+        if doc.get("kind") == "observations":
+            doc = {**doc, "observations": [o for o in doc["observations"] if o["by"] == me]}
+            if not doc["observations"]:
+                continue
+        out.append((folder / name, canonical(doc)))
+    return out
+
+
 def import_own(hub: Hub, folder: str | Path) -> dict[str, int]:
-    """Store the node partner's own files, all or nothing; another owner's file is refused."""
+    """Store the node partner's own files, all or nothing.
+
+    From a folder of its own, another owner's file is refused; from a whole
+    workspace's folder, the partner takes the joint part as the gate gives it
+    to it and its own plans and observations, and nothing else.
+    """
     paths = workspace_files(Path(folder)) if Path(folder).is_dir() else []
     if not paths:
         raise InvalidWorkspace([Problem(str(folder), 1, 1, "no workspace files here")])
+    with hub.db.read() as session:
+        cut = _cut(Path(folder), identity(session).partner)
+    if cut is not None:
+        return _store(hub, folder, cut)
     docs: list[tuple[Path, dict[str, Any]]] = []
     problems = []
     for path in paths:
@@ -37,6 +71,12 @@ def import_own(hub: Hub, folder: str | Path) -> dict[str, int]:
         docs.append((path, doc if isinstance(doc, dict) else {}))
     if problems:
         raise InvalidWorkspace(problems)
+    return _store(hub, folder, docs)
+
+
+def _store(hub: Hub, folder: str | Path, docs: list[tuple[Path, dict[str, Any]]]
+           ) -> dict[str, int]:
+    problems = []
     with hub.db.write() as session:
         me = identity(session).partner
         joints = [d for _, d in docs if d.get("kind") == "workspace"]
