@@ -59,8 +59,8 @@ class Wire:
     def __call__(self, path: str, envelope: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(envelope)
         self.received.append(text)
-        handler = {"/api/node/psi": deconflict.answer_psi,
-                   "/api/node/psi/result": deconflict.answer_result}[path]
+        handler = {"/node/psi": deconflict.answer_psi,
+                   "/node/psi/result": deconflict.answer_result}[path]
         answer = handler(self.answering.hub, json.loads(text))
         self.received.append(json.dumps(answer))
         return json.loads(json.dumps(answer))

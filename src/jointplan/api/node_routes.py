@@ -20,7 +20,7 @@ from .deps import HubDep
 from .reports import Closed
 from .schemas import Strict
 
-router = APIRouter(prefix="/api/node", tags=["federation"])
+router = APIRouter(prefix="/node", tags=["federation"])
 
 
 class ReleaseRequest(Strict):

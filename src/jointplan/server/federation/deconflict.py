@@ -2,8 +2,8 @@
 
 Two messages each way, each a signed envelope (sync.py):
 
-1. ``/api/node/psi``: the asker's blinded tokens -> the answerer's setup and response;
-2. ``/api/node/psi/result``: the collisions the asker found -> those the answerer confirms.
+1. ``/node/psi``: the asker's blinded tokens -> the answerer's setup and response;
+2. ``/node/psi/result``: the collisions the asker found -> those the answerer confirms.
 
 ``send(path, envelope) -> answer`` carries them: over HTTP between nodes
 (``post``), or in-process in tests, which capture every message both sides
@@ -42,14 +42,14 @@ def run(hub: Hub, peer: str, send: Send) -> list[Collision]:
         mine = node_tokens(hub, session, peer)
     items = sorted(mine)
     asker = Asker(items)
-    first = send("/api/node/psi", signed_request(hub, peer, {"request": b64(asker.request())}))
+    first = send("/node/psi", signed_request(hub, peer, {"request": b64(asker.request())}))
     try:
         run_id = str(first["run"])
         setup, response = unb64(first["setup"], "setup"), unb64(first["response"], "response")
     except (KeyError, TypeError):
         raise NodeError("peer", f"{peer}'s node did not answer a private intersection") from None
     found = collisions([mine[t] for t in asker.intersection(setup, response)])
-    second = send("/api/node/psi/result", signed_request(
+    second = send("/node/psi/result", signed_request(
         hub, peer, {"run": run_id, "collisions": [c.as_json() for c in found]}))
     confirmed = [Collision.of(c) for c in second.get("collisions", [])]
     found = [c for c in found if c in confirmed]

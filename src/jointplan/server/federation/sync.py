@@ -1,6 +1,6 @@
 """Pulling a peer's release over HTTP(S) (`jointplan node sync`), and answering such a pull.
 
-The pull is a POST to the peer's ``/api/node/releases`` with a request signed
+The pull is a POST to the peer's ``/node/releases`` with a request signed
 by this node's key: who asks, whom, when, and a fresh nonce. The peer answers
 only a known, active peer, within five minutes of ``at``, and a nonce once;
 what it answers is itself a signed bundle, checked here like a bundle file.
@@ -116,7 +116,7 @@ def peer_url(hub: Hub, peer: str) -> str:
 def pull(hub: Hub, peer: str, *, timeout: float = 30.0) -> Imported:
     """Ask ``peer``'s node for its release to this node and take it (all or nothing)."""
     url = peer_url(hub, peer)
-    answered = post(url, "/api/node/releases", signed_request(hub, peer), peer, timeout=timeout)
+    answered = post(url, "/node/releases", signed_request(hub, peer), peer, timeout=timeout)
     bundle = answered.get("bundle")
     if not isinstance(bundle, str):
         raise Refused(f"{url}: refused: the answer is not a release")
