@@ -202,3 +202,23 @@ def test_no_bundle_carries_a_canary_its_receiver_may_not_see(tmp_path_factory, g
             text = sender.send(receiver.partner).decode()
             leaked = [c for c in generated.forbidden(receiver.partner) if c in text]
             assert leaked == [], (sender.partner, receiver.partner, leaked)
+
+
+def test_a_received_copy_is_read_only_on_the_receiving_node(nodes):
+    """NOR's people cannot write SOU's plan on NOR's node: only its owner writes a plan."""
+    import yaml
+
+    from jointplan.files import InvalidWorkspace
+    from jointplan.server.assemble import Source
+    from jointplan.server.plans import import_files
+    from jointplan.services.accounts import Actor
+
+    nor = nodes["NOR"]
+    nor.take(nodes["SOU"].send("NOR"))
+    copy = _plans(nor, "NOR")["sou-port"]
+    doc = {"jointplan": 1, "kind": "plan", **copy, "title": "rewritten by NOR"}
+    before = _state(nor)
+    with pytest.raises(InvalidWorkspace, match="owner: NOR"):
+        import_files(nor.hub, Actor("u", "nor-planner", "NOR", "planner"),
+                     [Source("sou-port.yaml", yaml.safe_dump(doc).encode())], reason="edit")
+    assert _state(nor) == before and _plans(nor, "NOR")["sou-port"] == copy
