@@ -13,7 +13,10 @@ COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "ex
             "import csv", "import xlsx", "import stix", "serve", "demo", "db upgrade",
             "db import", "users add", "users list", "users disable", "users enable",
             "users passwd", "tokens create", "tokens list", "tokens revoke", "audit verify",
-            "audit export")
+            "audit export", "node init", "node key", "node rotate-key", "node peers add",
+            "node peers list", "node peers rotate", "node peers revoke", "node import",
+            "node export-release", "node import-release", "node sync", "node offer",
+            "node deconflict")
 _ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
 
 

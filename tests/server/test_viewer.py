@@ -37,8 +37,10 @@ from tests.server.conftest import PASSWORD, Server, fresh_database, start_server
 EXAMPLE = EXAMPLES / "northern-strait"
 MISSING = "AAAAAAAAAAAAAAAA"
 SOU_PORT = (EXAMPLE / "sou-port.yaml").read_text()
-UNGATED = {"/auth/login", "/auth/logout", "/signin", "/signout"}
-"""Posts that are not writes of the workspace: signing in and out."""
+UNGATED = {"/auth/login", "/auth/logout", "/signin", "/signout", "/node/releases", "/node/psi",
+           "/node/psi/result"}
+"""Posts that are not writes of the workspace: signing in and out, and what peer nodes ask
+(authenticated by a node's signature, never by a person's sign-in: tests/federation/)."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from . import (
     exports,
     faults,
     finding_routes,
+    node_routes,
     resolution_routes,
     routes,
     t0_routes,
@@ -52,6 +53,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.include_router(taxii.router)
     app.include_router(t0_routes.router)
     app.include_router(t0_routes.feeds_router)
+    app.include_router(node_routes.router)
     web.install(app)
     docs.install(app)
     faults.install(app)

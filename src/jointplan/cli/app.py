@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, deconflict, formats, people, server
+from . import check, deconflict, formats, node, people, server
 
 app = typer.Typer(
     name="jointplan",
@@ -49,6 +49,7 @@ check.register(app)
 formats.register(app)
 deconflict.register(app)
 server.register(app)
+node.register(app)
 people.register()
 try:  # the simulation command needs the optional `sim` dependencies
     from . import simulate

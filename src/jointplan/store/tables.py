@@ -433,3 +433,94 @@ class ObservationAmendment(Base):
     author: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(default=now)
+
+
+# -- federation: each partner its own node (server/federation/) -------------------
+
+
+class NodeKey(Base):
+    """An Ed25519 public key: the node's own (``owner`` = its partner) or a peer's.
+
+    The node's private key never enters the database: it is a file of mode 0600
+    whose path ``NodeIdentity.key_file`` names. ``state`` is ``active`` (signs,
+    or verifies that peer's bundles), ``rotated`` (replaced) or ``revoked``.
+    """
+
+    __tablename__ = "federation_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(8), index=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created: Mapped[datetime] = mapped_column(default=now)
+    changed: Mapped[datetime] = mapped_column(default=now)
+
+
+class NodeIdentity(Base):
+    """The partner this node belongs to (one row)."""
+
+    __tablename__ = "federation_node"
+    partner: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key_file: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class NodePeer(Base):
+    """A peer node: its partner code and the address its releases are pulled from."""
+
+    __tablename__ = "federation_peers"
+    partner: Mapped[str] = mapped_column(String(8), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, default="")
+    added: Mapped[datetime] = mapped_column(default=now)
+
+
+class ReleaseSent(Base):
+    """The newest release this node signed for a peer: version, content and bundle."""
+
+    __tablename__ = "federation_sent"
+    receiver: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the canonical files: a new version only when they change."""
+    bundle: Mapped[str] = mapped_column(Text)
+
+
+class ReleaseHeld(Base):
+    """The newest release held from a peer (rollback below it is refused)."""
+
+    __tablename__ = "federation_held"
+    sender: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    received: Mapped[datetime] = mapped_column(default=now)
+
+
+class ReleaseSeen(Base):
+    """Every bundle digest and request nonce accepted once: a replay is refused."""
+
+    __tablename__ = "federation_seen"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PrivateOffer(Base):
+    """What this node offers to private deconfliction: a plan (``task`` empty) or a task."""
+
+    __tablename__ = "federation_offers"
+    plan_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    task: Mapped[str] = mapped_column(String(128), primary_key=True, default="")
+    offer: Mapped[bool] = mapped_column(Boolean)
+
+
+class PrivateRun(Base):
+    """One private set intersection run with a peer, logged on both nodes."""
+
+    __tablename__ = "federation_psi_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    peer: Mapped[str] = mapped_column(String(8), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    """``asked`` (this node started it) or ``answered``."""
+    tokens: Mapped[int] = mapped_column(Integer)
+    collisions: Mapped[list[Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=now)
