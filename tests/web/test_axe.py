@@ -26,8 +26,10 @@ PER_KIND = 6
 """Pages of one kind (the same path shape and query keys) visited per partner."""
 SECTIONS = "[...document.querySelectorAll('main h2')].map(h => h.id || h.tagName).join(',')"
 """Which sections a page has: of the pages of one kind, each mix of sections is checked."""
-ERROR_PAGES = ("/plans/no-such-plan",)
-SKIP = re.compile(r"^/(static|api|docs|openapi\.json|signout|signin)(/|$|\?)")
+ERROR_PAGES = ("/plans/no-such-plan", "/no-such-page")
+SKIP = re.compile(r"^/(static|api|docs|openapi\.json|signout|signin)(/|$|\?)"
+                  r"|\.(yaml|ics|pdf|xlsx|csv|json|geojson)(\?|$)")
+"""Not pages: the API, assets and files to download (a version's YAML, a report's PDF)."""
 
 
 def kind_of(url: str) -> str:
@@ -73,7 +75,7 @@ def crawl(page: Any, base: str, check: Any, limit: int = 150) -> list[str]:
             checked.append(path)
             check(path)
         hrefs = page.eval_on_selector_all(
-            "a[href]", "els => els.map(e => e.getAttribute('href'))")
+            "a[href]:not([download])", "els => els.map(e => e.getAttribute('href'))")
         for href in hrefs:
             if href.startswith(base):
                 href = href[len(base):]

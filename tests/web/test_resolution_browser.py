@@ -50,6 +50,8 @@ def test_a_partner_resolves_a_conflict_end_to_end(open_as):  # noqa: F811
     nor.click(nor.page.get_by_role("link", name="Proposal to NOR"))
     assert "Free the apron for the airlift" in nor.page.locator("main").inner_text()
     nor.click(nor.page.get_by_role("button", name=re.compile("^Accept")))
+    assert "Accept this proposal?" in nor.page.locator("main").inner_text()  # asked again
+    nor.click(nor.page.get_by_role("button", name="Yes, accept"))
     assert "/plans/nor-evacuation" in nor.page.url
 
     assert apron_links(nor) == 0

@@ -104,7 +104,7 @@ def test_a_conflict_resolved_meanwhile_answers_as_missing(pages):
     [mine] = nor.get("/api/proposals").json()
     page = nor.get(f"/proposals/{mine['id']}")
     assert nor.post(f"/proposals/{mine['id']}/accept",
-                    data={"csrf": csrf_of(page.text)}).status_code == 303
+                    data={"csrf": csrf_of(page.text), "confirm": "yes"}).status_code == 303
     stale = sou.post("/resolutions", data={"csrf": csrf_of(preview.text), "preview": token,
                                            "conflict": apron, "reason": "x"})
     assert stale.status_code == 404
