@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse
 from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.concurrency import Stale
+from ..server.exercises import DeliveryLoop
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..services.accounts import AccountError
-from . import auth, exports, faults, finding_routes, routes, taxii
+from . import auth, exercise_routes, exports, faults, finding_routes, routes, taxii
 from .idempotency import KeyReader
 from .limits import RequestSizeLimit
 from .shedding import LoadShedder, Shedding
@@ -33,6 +34,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.add_middleware(RequestSizeLimit, limits=Limits.from_environment())
     app.include_router(routes.router)
     app.include_router(finding_routes.router)
+    app.include_router(exercise_routes.router)
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
@@ -40,6 +42,10 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     faults.install(app)
     app.add_middleware(KeyReader)
     app.add_middleware(LoadShedder, shedding=shedding)  # outermost: sheds before any work
+    # Each server process delivers the drills' injects that fall due (server/exercises.py).
+    loop = DeliveryLoop(hub)
+    app.router.on_startup.append(loop.start)
+    app.router.on_shutdown.append(loop.stop)
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:

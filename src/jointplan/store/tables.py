@@ -318,3 +318,64 @@ class FindingLink(Base):
     finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), index=True)
     target_kind: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(32))
+
+
+# -- drills (live exercises; see server/exercises.py) -------------------------
+
+
+class DrillExercise(Base):
+    """An exercise run on the server: its file, who controls it, and its clock.
+
+    The clock reads ``anchor_minutes`` exercise minutes at ``anchor_wall`` (UTC)
+    and, while ``state`` is ``running``, advances ``speed`` exercise minutes per
+    real minute from there.
+    """
+
+    __tablename__ = "drill_exercises"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(128))
+    """The exercise file's own id."""
+    title: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The exercise file as plain JSON (read again by the strict reader)."""
+    controllers: Mapped[list[Any]] = mapped_column(JSON)
+    players: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="ready", index=True)
+    speed: Mapped[int] = mapped_column(Integer, default=1)
+    anchor_wall: Mapped[datetime | None] = mapped_column(default=None)
+    anchor_minutes: Mapped[float] = mapped_column(default=0.0)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillDelivery(Base):
+    """One inject delivered to one player: written once, with its audit entry."""
+
+    __tablename__ = "drill_deliveries"
+    __table_args__ = (UniqueConstraint("exercise_id", "inject", "partner"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    inject: Mapped[str] = mapped_column(String(128))
+    partner: Mapped[str] = mapped_column(String(8), index=True)
+    due: Mapped[int] = mapped_column(Integer)
+    """Exercise minutes at which it was due."""
+    sent: Mapped[float] = mapped_column()
+    """Exercise minutes on the clock when it was delivered (later than due after a restart)."""
+    from_: Mapped[str] = mapped_column("sender", Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillAction(Base):
+    """A player's logged action or response, at an exercise time."""
+
+    __tablename__ = "drill_actions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    task: Mapped[str | None] = mapped_column(String(260), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(default=now)
