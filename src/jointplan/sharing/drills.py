@@ -51,3 +51,20 @@ def may_log(role: str | None, user_role: str) -> Decision:
 def receives(role: str | None, partner: str, delivered_to: str) -> bool:
     """A player receives the injects delivered to its own partner only."""
     return role == "player" and partner == delivered_to
+
+
+def may_evaluate(role: str | None, user_role: str) -> Decision:
+    """Rate, and write strengths and improvement items: the control cell's writers."""
+    if role not in CONTROL_VIEW:
+        return Decision(False, "only evaluators and controllers rate the exercise")
+    writer = may_write(user_role)
+    return Decision(True, f"a {role}'s {user_role} evaluates the exercise") if writer \
+        else writer
+
+
+def may_track(role: str | None, partner: str, owner: str, user_role: str) -> Decision:
+    """Move an improvement item along: its owner's writers, or the control cell's."""
+    if role not in CONTROL_VIEW and partner != owner:
+        return Decision(False, "only the item's owner and the control cell track it")
+    writer = may_write(user_role)
+    return Decision(True, f"{partner} tracks the item") if writer else writer

@@ -379,3 +379,40 @@ class DrillAction(Base):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[int] = mapped_column(Integer)
     created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillRating(Base):
+    """An evaluator's HSEEP rating of an expectation or exercise objective, with notes.
+
+    The newest rating of a target counts; earlier ones stay as its history.
+    """
+
+    __tablename__ = "drill_ratings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """expectation or objective."""
+    target: Mapped[str] = mapped_column(String(128))
+    rating: Mapped[str] = mapped_column(String(2))
+    """P, S, M or U (HSEEP)."""
+    notes: Mapped[str] = mapped_column(Text)
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillImprovement(Base):
+    """An improvement item of an after-action report: owner partner, due date, status."""
+
+    __tablename__ = "drill_improvements"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    """strength or improvement (an area for improvement)."""
+    owner: Mapped[str] = mapped_column(String(8))
+    due: Mapped[str] = mapped_column(String(10))
+    """An ISO date."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    proposal_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    created: Mapped[datetime] = mapped_column(default=now)

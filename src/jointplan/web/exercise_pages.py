@@ -8,15 +8,16 @@ exercise. "EXERCISE EXERCISE EXERCISE" and the exercise clock head every page.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..caller import HubDep
-from ..server import exercises
+from ..server import exercise_review, exercises
 from ..server.hub import Hub, Invalid
 from ..services.accounts import Actor
-from .render import FormDep, PageActor, PageRoute, done, field, fragment, page
+from .render import FormDep, PageActor, PageRoute, done, field, fragment, page, templates
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -97,3 +98,72 @@ def exercise_action(request: Request, hub: HubDep, actor: PageActor, exercise_id
         return _exercise_page(request, hub, actor, exercise_id, status=422,
                               errors=[f"{exc.field}: {exc}"])
     return done(f"/exercises/{exercise_id}", "exercise")
+
+
+# -- evaluation and the after-action report ----------------------------------------
+
+
+def _report_page(request: Request, hub: Hub, actor: Actor, exercise_id: str, *,
+                 errors: list[str] | None = None, status: int = 200) -> Response:
+    report = exercise_review.report(hub, actor, _id(exercise_id))
+    return page(request, "exercise_report.html", actor, section="exercises", report=report,
+                hseep=exercise_review.HSEEP, errors=errors or [], status=status)
+
+
+@router.get("/exercises/{exercise_id}/report")
+def report_page(request: Request, hub: HubDep, actor: PageActor,
+                exercise_id: str) -> Response:
+    return _report_page(request, hub, actor, exercise_id)
+
+
+@router.get("/exercises/{exercise_id}/report.pdf")
+def report_pdf(request: Request, hub: HubDep, actor: PageActor, exercise_id: str) -> Response:
+    """The same report, cut the same way, as a PDF headed EXERCISE EXERCISE EXERCISE."""
+    report = exercise_review.report(hub, actor, _id(exercise_id))
+    html = templates.get_template("exercise_report_print.html").render(report=report)
+    return Response(exercise_review.report_pdf(html), media_type="application/pdf",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="aar-{report["exercise"]}.pdf"'})
+
+
+def _after(request: Request, hub: Hub, actor: Actor, exercise_id: str,
+           write: Callable[[], object]) -> Response:
+    try:
+        write()
+    except Invalid as exc:
+        return _report_page(request, hub, actor, exercise_id, status=422,
+                            errors=[f"{exc.field}: {exc}"])
+    return done(f"/exercises/{exercise_id}/report", "exercise")
+
+
+@router.post("/exercises/{exercise_id}/ratings")
+def rate(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
+         form: FormDep) -> Response:
+    kind, _, target = field(form, "target").partition(":")
+    return _after(request, hub, actor, exercise_id, lambda: exercise_review.rate(
+        hub, actor, _id(exercise_id), kind, target, field(form, "rating"),
+        field(form, "notes")))
+
+
+@router.post("/exercises/{exercise_id}/items")
+def add_item(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
+             form: FormDep) -> Response:
+    return _after(request, hub, actor, exercise_id, lambda: exercise_review.add_item(
+        hub, actor, _id(exercise_id), field(form, "kind"), field(form, "title"),
+        field(form, "owner"), field(form, "due")))
+
+
+@router.post("/exercises/{exercise_id}/items/{item_id}/status")
+def item_status(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
+                item_id: str, form: FormDep) -> Response:
+    return _after(request, hub, actor, exercise_id, lambda: exercise_review.set_item_status(
+        hub, actor, _id(exercise_id), _id(item_id), field(form, "status")))
+
+
+@router.post("/exercises/{exercise_id}/items/{item_id}/proposal")
+def item_proposal(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
+                  item_id: str, form: FormDep) -> Response:
+    return _after(request, hub, actor, exercise_id, lambda: exercise_review.propose(
+        hub, actor, _id(exercise_id), _id(item_id),
+        {"plan": field(form, "plan"), "kind": "move-start", "task": field(form, "task"),
+         "start": field(form, "start")}))

@@ -1,4 +1,4 @@
-"""drills: exercises run live, their deliveries (each once) and the players' actions
+"""drills: exercises run live, deliveries (each once), actions, ratings and improvement items
 
 Revision ID: 0009
 Revises: 0005
@@ -63,9 +63,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_drill_actions_exercise_id", "drill_actions", ["exercise_id"])
+    op.create_table(
+        "drill_ratings",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("exercise_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("target", sa.String(length=128), nullable=False),
+        sa.Column("rating", sa.String(length=2), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("partner", sa.String(length=8), nullable=False),
+        sa.Column("author", sa.String(length=32), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["exercise_id"], ["drill_exercises.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_drill_ratings_exercise_id", "drill_ratings", ["exercise_id"])
+    op.create_table(
+        "drill_improvements",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("exercise_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("owner", sa.String(length=8), nullable=False),
+        sa.Column("due", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("proposal_id", sa.String(length=32), nullable=True),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["exercise_id"], ["drill_exercises.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_drill_improvements_exercise_id", "drill_improvements",
+                    ["exercise_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("drill_improvements")
+    op.drop_table("drill_ratings")
     op.drop_table("drill_actions")
     op.drop_table("drill_deliveries")
     op.drop_table("drill_exercises")
