@@ -286,3 +286,23 @@ def test_schema_prints_the_exercise_and_the_schedule_schemas():
         run = runner.invoke(app, ["schema", of])
         assert run.exit_code == 0 and marker in run.stdout
         jsonschema.Draft202012Validator.check_schema(json.loads(run.stdout))
+
+
+def test_the_demo_loads_the_example_exercise(tmp_path):
+    from jointplan.server.hub import Hub
+    from jointplan.store.tables import DrillExercise
+
+    database = tmp_path / "demo.db"
+    run = runner.invoke(app, ["demo", str(EXAMPLES / "northern-strait"), "--no-serve",
+                              "--database", str(database), "--exercise",
+                              str(EXAMPLES / "drills" / "aster-drill-1.yaml")])
+    assert run.exit_code == 0, run.output
+    assert "EXERCISE EXERCISE EXERCISE: Aster unrest" in run.stdout
+    assert "SOU controls it" in run.stdout and "NOR, RRA play" in run.stdout
+    hub = Hub(f"sqlite:///{database}", migrate=False)
+    try:
+        with hub.db.read() as session:
+            rows = session.query(DrillExercise).all()
+            assert [(r.key, r.state) for r in rows] == [("aster-drill-1", "ready")]
+    finally:
+        hub.db.engine.dispose()
