@@ -201,5 +201,10 @@ def test_the_clock_pause_speed_conditional_and_by_hand_injects_each_audited(serv
             AuditEntry.action.like("drill.%"))).all()
         assert not verify(session)
     assert rows == 4 and audited.count("drill.deliver") == 4
+    aaa = c.get(f"/api/exercises/{eid}/report", headers=server.as_("AAA")).json()
+    bbb = c.get(f"/api/exercises/{eid}/report", headers=server.as_("BBB")).json()
+    assert [e["id"] for e in aaa["expectations"]] == ["ex-go"] and aaa["partner"] == "AAA"
+    assert bbb["expectations"] == [] and {d["partner"] for d in bbb["deliveries"]} == {"BBB"}
+    assert aaa["expectations"][0]["result"] == "missed"
     assert {"drill.create", "drill.start", "drill.pause", "drill.resume", "drill.speed",
             "drill.action", "drill.end"} - set(audited) == {"drill.action"}

@@ -1555,6 +1555,20 @@ def _exercise_inject(w: World, p: str) -> None:
             w.new_id(made["id"], "delivery")
 
 
+@route("GET", "/api/exercises/{exercise_id}/report")
+def _exercise_report(w: World, p: str) -> None:
+    d = _drill(w)
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "GET", "/report", None)
+        return
+    r = w.call(p, "GET", f"/api/exercises/{d['id']}/report")
+    # The drill runs through the matrix: only the control cell reads its report now.
+    assert r.status_code == (200 if p == d["controller"] else 403), r.text
+    if r.status_code == 200:
+        assert r.json()["banner"] == "EXERCISE EXERCISE EXERCISE"
+        assert r.json()["partner"] is None
+
+
 @route("POST", "/api/exercises/{exercise_id}/actions")
 def _exercise_action(w: World, p: str) -> None:
     d = _drill(w)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from ..server import exercises
+from ..server import exercise_review, exercises
 from .deps import CurrentActor, HubDep
 from .reports import Closed
 from .responses import Created
@@ -150,3 +150,92 @@ def log_action(body: ActionIn, hub: HubDep, actor: CurrentActor,
     """A player's action or response, at the exercise clock."""
     return one(Created, {"id": exercises.log_action(hub, actor, exercise_id, body.text,
                                                     body.task)})
+
+
+class RatedExpectationOut(Closed):
+    id: str
+    partner: str
+    task: str
+    inject: str
+    by: int
+    by_text: str
+    result: Literal["met", "late", "missed"] | None
+    late_by: int | None
+    acted: int | None = Field(description="exercise minute of the action that counts")
+    planned_start: int | None
+    against_plan: int | None = Field(description="acted minus the task's planned start")
+    rating: Literal["P", "S", "M", "U"] | None
+    rating_text: str
+    notes: str
+
+
+class RatedObjectiveOut(Closed):
+    id: str
+    title: str
+    plan: str | None
+    objective: str | None
+    rating: Literal["P", "S", "M", "U"] | None
+    rating_text: str
+    notes: str
+
+
+class ReportDeliveryOut(Closed):
+    at: int
+    at_text: str
+    partner: str
+    from_: str = Field(alias="from")
+    channel: Channel
+    text: str
+
+
+class ReportActionOut(Closed):
+    at: int
+    at_text: str
+    task: str | None
+    text: str
+    author: str
+    planned_start: int | None
+    planned_text: str | None
+
+
+class ItemOut(Closed):
+    id: str
+    kind: Literal["strength", "improvement"]
+    title: str
+    owner: str
+    due: str
+    status: Literal["open", "in-progress", "done"]
+    proposal: str | None
+
+
+class ParticipantOut(Closed):
+    partner: str
+    role: Literal["player", "controller", "evaluator", "observer"]
+
+
+class ReportOut(Closed):
+    id: str
+    exercise: str
+    title: str
+    banner: Literal["EXERCISE EXERCISE EXERCISE"]
+    state: Literal["ready", "running", "paused", "ended"]
+    clock: int
+    clock_text: str
+    role: Literal["player", "controller", "evaluator", "observer"]
+    own_role: Literal["player", "controller", "evaluator", "observer"] | None
+    partner: str | None = Field(description="the partner the report is cut for; null: the "
+                                "control cell's whole report")
+    expectations: list[RatedExpectationOut]
+    objectives: list[RatedObjectiveOut]
+    deliveries: list[ReportDeliveryOut]
+    timeline: dict[str, list[ReportActionOut]] = Field(description="plan against actual, "
+                                                       "per partner")
+    strengths: list[ItemOut]
+    improvements: list[ItemOut]
+    participants: list[ParticipantOut]
+
+
+@router.get("/exercises/{exercise_id}/report", response_model=ReportOut)
+def exercise_report(hub: HubDep, actor: CurrentActor, exercise_id: ExerciseId) -> ReportOut:
+    """The after-action report, cut for the caller's partner (a player's once it has ended)."""
+    return one(ReportOut, exercise_review.report(hub, actor, exercise_id))
