@@ -206,5 +206,25 @@ def test_the_clock_pause_speed_conditional_and_by_hand_injects_each_audited(serv
     assert [e["id"] for e in aaa["expectations"]] == ["ex-go"] and aaa["partner"] == "AAA"
     assert bbb["expectations"] == [] and {d["partner"] for d in bbb["deliveries"]} == {"BBB"}
     assert aaa["expectations"][0]["result"] == "missed"
+    rating = {"kind": "expectation", "target": "ex-go", "rating": "U", "notes": "never done"}
+    assert c.post(f"/api/exercises/{eid}/ratings", json=rating,
+                  headers=server.as_("AAA")).status_code == 403
+    assert c.post(f"/api/exercises/{eid}/ratings", json=rating,
+                  headers=server.as_("CCC")).status_code == 201
+    item = c.post(f"/api/exercises/{eid}/items", json={
+        "kind": "improvement", "title": "Drill the first step", "owner": "AAA",
+        "due": "2027-01-31"}, headers=server.as_("CCC"))
+    assert item.status_code == 201
+    assert c.post(f"/api/exercises/{eid}/items/{item.json()['id']}/status",
+                  json={"status": "done"}, headers=server.as_("AAA")).status_code == 200
+    assert c.post(f"/api/exercises/{eid}/items/{item.json()['id']}/status",
+                  json={"status": "open"}, headers=server.as_("BBB")).status_code == 404
+    aaa = c.get(f"/api/exercises/{eid}/report", headers=server.as_("AAA")).json()
+    assert (aaa["expectations"][0]["rating"], aaa["expectations"][0]["notes"]) == (
+        "U", "never done")
+    assert [(i["title"], i["status"]) for i in aaa["improvements"]] == [
+        ("Drill the first step", "done")]
+    assert c.get(f"/api/exercises/{eid}/report", headers=server.as_("BBB")).json()[
+        "improvements"] == []
     assert {"drill.create", "drill.start", "drill.pause", "drill.resume", "drill.speed",
             "drill.action", "drill.end"} - set(audited) == {"drill.action"}

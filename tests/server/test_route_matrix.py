@@ -1569,6 +1569,73 @@ def _exercise_report(w: World, p: str) -> None:
         assert r.json()["partner"] is None
 
 
+def _drill_item(w: World) -> str | None:
+    d = _drill(w)
+    if "item" not in d and d["players"]:
+        r = w.call(d["controller"], "POST", f"/api/exercises/{d['id']}/items", body={
+            "kind": "improvement", "title": w.canary("item", {d["controller"], d["players"][0]}),
+            "owner": d["players"][0], "due": "2027-01-31"})
+        assert r.status_code == 201, r.text
+        d["item"] = w.new_id(r.json()["id"], "item")
+    return d.get("item")
+
+
+@route("POST", "/api/exercises/{exercise_id}/ratings")
+def _exercise_rate(w: World, p: str) -> None:
+    d = _drill(w)
+    body = {"kind": "objective", "target": "nothing", "rating": "S",
+            "notes": w.canary("rating", {d["controller"]})}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/ratings", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/ratings", body=body)
+    assert r.status_code == (422 if p == d["controller"] else 403), r.text
+
+
+@route("POST", "/api/exercises/{exercise_id}/items")
+def _exercise_items(w: World, p: str) -> None:
+    d = _drill(w)
+    _drill_item(w)
+    body = {"kind": "strength", "title": w.canary("strength", {d["controller"]}),
+            "owner": d["controller"], "due": "2027-01-31"}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/items", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/items", body=body)
+    assert r.status_code == (201 if p == d["controller"] else 403), r.text
+    if r.status_code == 201:
+        w.new_id(r.json()["id"], "item")
+
+
+@route("POST", "/api/exercises/{exercise_id}/items/{item_id}/status")
+def _exercise_item_status(w: World, p: str) -> None:
+    d = _drill(w)
+    item = _drill_item(w)
+    if item is None:
+        return
+    body = {"status": "in-progress"}
+    path = f"/api/exercises/{d['id']}/items/{item}/status"
+    if p in d["outside"] or p not in (d["controller"], d["players"][0]):
+        w.like_missing(p, "POST", (path, body, None), {item: w.missing(item)})
+        return
+    assert w.call(p, "POST", path, body=body).status_code == 200
+
+
+@route("POST", "/api/exercises/{exercise_id}/items/{item_id}/proposal")
+def _exercise_item_proposal(w: World, p: str) -> None:
+    d = _drill(w)
+    item = _drill_item(w)
+    if item is None:
+        return
+    body = {"plan": "nothing", "task": "nothing", "start": "T+1h"}
+    path = f"/api/exercises/{d['id']}/items/{item}/proposal"
+    if p in d["outside"] or p not in (d["controller"], d["players"][0]):
+        w.like_missing(p, "POST", (path, body, None), {item: w.missing(item)})
+        return
+    r = w.call(p, "POST", path, body=body)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "plan"], r.text
+
+
 @route("POST", "/api/exercises/{exercise_id}/actions")
 def _exercise_action(w: World, p: str) -> None:
     d = _drill(w)

@@ -239,3 +239,65 @@ class ReportOut(Closed):
 def exercise_report(hub: HubDep, actor: CurrentActor, exercise_id: ExerciseId) -> ReportOut:
     """The after-action report, cut for the caller's partner (a player's once it has ended)."""
     return one(ReportOut, exercise_review.report(hub, actor, exercise_id))
+
+
+class RatingIn(Strict):
+    kind: Literal["expectation", "objective"]
+    target: str = Field(min_length=1, max_length=128, description="its id in the exercise")
+    rating: Literal["P", "S", "M", "U"] = Field(description="HSEEP: performed without "
+                                                "challenges, with some, with major ones, "
+                                                "unable to be performed")
+    notes: str = Field("", max_length=20_000)
+
+
+class ItemIn(Strict):
+    kind: Literal["strength", "improvement"]
+    title: str = Field(min_length=1, max_length=2000)
+    owner: str = Field(pattern=r"^[A-Z]{2,8}$")
+    due: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="an ISO date")
+
+
+class ItemStatusIn(Strict):
+    status: Literal["open", "in-progress", "done"]
+
+
+class ItemProposalIn(Strict):
+    plan: str = Field(max_length=128, description="a plan of the item's owner")
+    task: str = Field(max_length=128)
+    start: str = Field(max_length=32, description="the task's new start, within its flex")
+
+
+ItemId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.post("/exercises/{exercise_id}/ratings", response_model=Created, status_code=201)
+def rate(body: RatingIn, hub: HubDep, actor: CurrentActor, exercise_id: ExerciseId) -> Created:
+    """An evaluator's (or controller's) HSEEP rating, with notes; the newest counts."""
+    return one(Created, {"id": exercise_review.rate(hub, actor, exercise_id, body.kind,
+                                                    body.target, body.rating, body.notes)})
+
+
+@router.post("/exercises/{exercise_id}/items", response_model=Created, status_code=201)
+def add_item(body: ItemIn, hub: HubDep, actor: CurrentActor, exercise_id: ExerciseId
+             ) -> Created:
+    """A strength or an improvement item, with its owner partner and due date."""
+    return one(Created, {"id": exercise_review.add_item(hub, actor, exercise_id, body.kind,
+                                                        body.title, body.owner, body.due)})
+
+
+@router.post("/exercises/{exercise_id}/items/{item_id}/status", response_model=Created)
+def item_status(body: ItemStatusIn, hub: HubDep, actor: CurrentActor,
+                exercise_id: ExerciseId, item_id: ItemId) -> Created:
+    """Move an item along (its owner or the control cell)."""
+    exercise_review.set_item_status(hub, actor, exercise_id, item_id, body.status)
+    return one(Created, {"id": item_id})
+
+
+@router.post("/exercises/{exercise_id}/items/{item_id}/proposal", response_model=Created,
+             status_code=201)
+def item_proposal(body: ItemProposalIn, hub: HubDep, actor: CurrentActor,
+                  exercise_id: ExerciseId, item_id: ItemId) -> Created:
+    """The item as a proposal to move a task's start on its owner's plan; the proposal's id."""
+    return one(Created, {"id": exercise_review.propose(
+        hub, actor, exercise_id, item_id,
+        {"plan": body.plan, "kind": "move-start", "task": body.task, "start": body.start})})
