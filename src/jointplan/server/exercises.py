@@ -250,23 +250,31 @@ class DeliveryLoop:
     interval: float = TICK_SECONDS
 
     def __post_init__(self) -> None:
+        self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="drill-deliveries", daemon=True)
 
     def start(self) -> None:
+        """Start the loop (again, after a stop: an app may be started more than once)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stop,),
+                                        name="drill-deliveries", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 deliver_due(self.hub)
             except Exception as exc:  # noqa: BLE001 - the loop outlives a database outage
                 log.warning("drill deliveries: %s: %s", type(exc).__name__, exc)
-            self._stop.wait(self.interval)
+            stop.wait(self.interval)
 
 
 # -- what each participant sees ---------------------------------------------------
