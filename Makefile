@@ -25,7 +25,7 @@ demo: $(RUNTIME)
 	  echo; echo "=== jointplan check examples/northern-strait --as $$who"; \
 	  $(BIN)/jointplan check examples/northern-strait --as $$who || exit $$?; \
 	done
-	$(BIN)/jointplan demo examples/northern-strait $(DEMO_ARGS)
+	$(BIN)/jointplan demo examples/northern-strait --exercise examples/drills/aster-drill-1.yaml $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -10,7 +10,8 @@ from .cli import app
 
 COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "export geojson",
             "export xlsx", "export csv", "export ical", "export stix", "import geojson",
-            "import csv", "import xlsx", "import stix", "serve", "demo", "db upgrade",
+            "import csv", "import xlsx", "import stix", "drill check", "drill schedule",
+            "serve", "demo", "db upgrade",
             "db import", "users add", "users list", "users disable", "users enable",
             "users passwd", "tokens create", "tokens list", "tokens revoke", "audit verify",
             "audit export", "node init", "node key", "node rotate-key", "node peers add",

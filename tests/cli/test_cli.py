@@ -198,4 +198,4 @@ def test_deconflict_with_the_makespan_objective_adds_the_latest_finish():
 
 def test_an_unknown_schema_is_refused():
     result = runner.invoke(app, ["schema", "nothing"])
-    assert result.exit_code == 2 and "plan or deconflict" in result.stderr
+    assert result.exit_code == 2 and "plan, exercise, deconflict or drill-schedule" in result.stderr

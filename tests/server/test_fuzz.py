@@ -139,6 +139,19 @@ def _real_ids(server: Server) -> tuple[dict[str, dict[str, str]], dict[str, dict
         "/api/t0/{scenario}": {"scenario": "baseline"},
         "/api/calendar-feeds/{feed_id}": {"feed_id": feed},
     }
+    sou = server.as_("SOU")
+    drill = c.post("/api/exercises", headers=sou, json={
+        "text": (EXAMPLES / "drills" / "aster-drill-1.yaml").read_text()})
+    assert drill.status_code == 201, drill.text
+    exercise = drill.json()["id"]
+    item = c.post(f"/api/exercises/{exercise}/items", headers=sou, json={
+        "kind": "improvement", "title": "fuzz", "owner": "NOR", "due": "2027-01-31"})
+    assert item.status_code == 201, item.text
+    for suffix in ("", "/control", "/injects", "/actions", "/report", "/ratings", "/items"):
+        paths[f"/api/exercises/{{exercise_id}}{suffix}"] = {"exercise_id": exercise}
+    for suffix in ("status", "proposal"):
+        paths[f"/api/exercises/{{exercise_id}}/items/{{item_id}}/{suffix}"] = {
+            "exercise_id": exercise, "item_id": item.json()["id"]}
     queries = {"/api/plans/{plan_id}/diff": {"from": versions[0], "to": versions[-1]}}
     return paths, queries
 

@@ -1879,6 +1879,230 @@ def run_everything(w: World) -> None:
     assert_unrelated(w.ids)
 
 
+# --------------------------------------------------------------------- drills
+# One exercise per world: the first partner controls, the middle ones play, and
+# (with three or more partners) the last takes no part. Inject and expectation
+# ids, each inject's text and sender are canaries: an inject's text only for the
+# controller and its recipients, ids and expectations for the controller alone.
+
+
+def _drill(w: World) -> dict[str, Any]:
+    found = getattr(w, "_drill", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    controller = w.partners[0]
+    players = w.partners[1:-1] if len(w.partners) >= 3 else w.partners[1:]
+    scenarios = w.model.joint["scenarios"]
+    parents = {s.get("parent") for s in scenarios}
+    leaf = next(s["id"] for s in scenarios if s["id"] not in parents)
+    lines = ["jointplan: 1", "kind: exercise", "id: matrix-drill", "title: Matrix drill",
+             f"scenario: {leaf}", "start: 2026-12-03T08:00Z", "participants:",
+             f"  - {{partner: {controller}, role: controller}}",
+             *(f"  - {{partner: {p}, role: player}}" for p in players), "injects:"]
+    expectation = None
+    for plan in w.model.plans:
+        active = {s for s in plan.get("scenarios", [])}
+        path, node = [], leaf
+        while node is not None:
+            path.append(node)
+            node = next(s.get("parent") for s in scenarios if s["id"] == node)
+        if plan["owner"] in players and active & set(path):
+            task = next((t for t in plan.get("tasks") or []
+                         if controller in w.model.item_audience(plan, "task", t)), None)
+            if task is not None:
+                expectation = (plan["owner"], f"{plan['id']}/{task['id']}")
+                break
+    for n, (at, to) in enumerate([("T+0h", players), ("T+30d", players)]):
+        if not to:
+            break
+        iid = w.canary("inject-id", {controller})
+        text = w.canary("inject", {controller, *to} if at == "T+0h" else {controller})
+        lines += [f"  - id: {iid}", f"    at: {at}", f"    to: [{', '.join(to)}]",
+                  f"    from: Control {text}", "    channel: message", f"    text: {text}"]
+        if expectation is not None and n == 0:
+            eid = w.canary("expect", {controller})
+            lines += ["    expect:", f"      - {{id: {eid}, partner: {expectation[0]}, "
+                      f"task: {expectation[1]}, by: T+2h}}"]
+    drill = {"text": "\n".join(lines) + "\n", "controller": controller, "players": players,
+             "outside": [p for p in w.partners if p != controller and p not in players]}
+    r = w.call(controller, "POST", "/api/exercises", body={"text": drill["text"]})
+    assert r.status_code == 201, r.text
+    drill["id"] = w.new_id(r.json()["id"], "exercise")
+    assert w.call(controller, "POST", f"/api/exercises/{drill['id']}/control",
+                  body={"action": "start"}).status_code == 200
+    from jointplan.server.exercises import deliver_due
+    deliver_due(w.server.hub)  # type: ignore[arg-type]
+    w._drill = drill  # type: ignore[attr-defined]
+    return drill
+
+
+def _drill_like_missing(w: World, p: str, method: str, suffix: str, body: Json) -> None:
+    d = _drill(w)
+    w.like_missing(p, method, (f"/api/exercises/{d['id']}{suffix}", body, None),
+                   {d["id"]: w.missing(d["id"])})
+
+
+@route("GET", "/api/exercises")
+def _exercises(w: World, p: str) -> None:
+    d = _drill(w)
+    r = w.call(p, "GET", "/api/exercises")
+    assert r.status_code == 200
+    mine = [e for e in r.json() if e["exercise"] == "matrix-drill"]
+    assert bool(mine) == (p not in d["outside"])
+    assert all(e["banner"] == "EXERCISE EXERCISE EXERCISE" for e in r.json())
+
+
+@route("POST", "/api/exercises")
+def _exercise_create(w: World, p: str) -> None:
+    d = _drill(w)
+    r = w.call(p, "POST", "/api/exercises", body={"text": d["text"]})
+    assert r.status_code == (201 if p == d["controller"] else 403), r.text
+    if r.status_code == 201:
+        w.new_id(r.json()["id"], "exercise")
+    bad = w.call(p, "POST", "/api/exercises", body={"text": "jointplan: 1\nkind: exercise\n"})
+    assert bad.status_code == 422
+
+
+@route("GET", "/api/exercises/{exercise_id}")
+def _exercise(w: World, p: str) -> None:
+    d = _drill(w)
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "GET", "", None)
+        return
+    r = w.call(p, "GET", f"/api/exercises/{d['id']}")
+    assert r.status_code == 200
+    feed = r.json()
+    assert feed["banner"] == "EXERCISE EXERCISE EXERCISE"
+    if p == d["controller"]:
+        assert "expectations" in feed and "schedule" in feed
+    else:
+        assert "expectations" not in feed and "schedule" not in feed
+        assert feed["deliveries"] and all(x["partner"] == p for x in feed["deliveries"])
+
+
+@route("POST", "/api/exercises/{exercise_id}/control")
+def _exercise_control(w: World, p: str) -> None:
+    d = _drill(w)
+    body = {"action": "speed", "speed": 1}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/control", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/control", body=body)
+    assert r.status_code == (200 if p == d["controller"] else 403), r.text
+
+
+@route("POST", "/api/exercises/{exercise_id}/injects")
+def _exercise_inject(w: World, p: str) -> None:
+    d = _drill(w)
+    if not d["players"]:
+        return
+    to = d["players"][:1]
+    body = {"to": to, "from": "Control", "channel": "call",
+            "text": w.canary("by-hand", {d["controller"], *to})}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/injects", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/injects", body=body)
+    assert r.status_code == (201 if p == d["controller"] else 403), r.text
+    if r.status_code == 201:
+        for made in r.json():
+            w.new_id(made["id"], "delivery")
+
+
+@route("GET", "/api/exercises/{exercise_id}/report")
+def _exercise_report(w: World, p: str) -> None:
+    d = _drill(w)
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "GET", "/report", None)
+        return
+    r = w.call(p, "GET", f"/api/exercises/{d['id']}/report")
+    # The drill runs through the matrix: only the control cell reads its report now.
+    assert r.status_code == (200 if p == d["controller"] else 403), r.text
+    if r.status_code == 200:
+        assert r.json()["banner"] == "EXERCISE EXERCISE EXERCISE"
+        assert r.json()["partner"] is None
+
+
+def _drill_item(w: World) -> str | None:
+    d = _drill(w)
+    if "item" not in d and d["players"]:
+        r = w.call(d["controller"], "POST", f"/api/exercises/{d['id']}/items", body={
+            "kind": "improvement", "title": w.canary("item", {d["controller"], d["players"][0]}),
+            "owner": d["players"][0], "due": "2027-01-31"})
+        assert r.status_code == 201, r.text
+        d["item"] = w.new_id(r.json()["id"], "item")
+    return d.get("item")
+
+
+@route("POST", "/api/exercises/{exercise_id}/ratings")
+def _exercise_rate(w: World, p: str) -> None:
+    d = _drill(w)
+    body = {"kind": "objective", "target": "nothing", "rating": "S",
+            "notes": w.canary("rating", {d["controller"]})}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/ratings", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/ratings", body=body)
+    assert r.status_code == (422 if p == d["controller"] else 403), r.text
+
+
+@route("POST", "/api/exercises/{exercise_id}/items")
+def _exercise_items(w: World, p: str) -> None:
+    d = _drill(w)
+    _drill_item(w)
+    body = {"kind": "strength", "title": w.canary("strength", {d["controller"]}),
+            "owner": d["controller"], "due": "2027-01-31"}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/items", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/items", body=body)
+    assert r.status_code == (201 if p == d["controller"] else 403), r.text
+    if r.status_code == 201:
+        w.new_id(r.json()["id"], "item")
+
+
+@route("POST", "/api/exercises/{exercise_id}/items/{item_id}/status")
+def _exercise_item_status(w: World, p: str) -> None:
+    d = _drill(w)
+    item = _drill_item(w)
+    if item is None:
+        return
+    body = {"status": "in-progress"}
+    path = f"/api/exercises/{d['id']}/items/{item}/status"
+    if p in d["outside"] or p not in (d["controller"], d["players"][0]):
+        w.like_missing(p, "POST", (path, body, None), {item: w.missing(item)})
+        return
+    assert w.call(p, "POST", path, body=body).status_code == 200
+
+
+@route("POST", "/api/exercises/{exercise_id}/items/{item_id}/proposal")
+def _exercise_item_proposal(w: World, p: str) -> None:
+    d = _drill(w)
+    item = _drill_item(w)
+    if item is None:
+        return
+    body = {"plan": "nothing", "task": "nothing", "start": "T+1h"}
+    path = f"/api/exercises/{d['id']}/items/{item}/proposal"
+    if p in d["outside"] or p not in (d["controller"], d["players"][0]):
+        w.like_missing(p, "POST", (path, body, None), {item: w.missing(item)})
+        return
+    r = w.call(p, "POST", path, body=body)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "plan"], r.text
+
+
+@route("POST", "/api/exercises/{exercise_id}/actions")
+def _exercise_action(w: World, p: str) -> None:
+    d = _drill(w)
+    body = {"text": w.canary("action", {p, d["controller"]})}
+    if p in d["outside"]:
+        _drill_like_missing(w, p, "POST", "/actions", body)
+        return
+    r = w.call(p, "POST", f"/api/exercises/{d['id']}/actions", body=body)
+    assert r.status_code == (201 if p in d["players"] else 403), r.text
+    if r.status_code == 201:
+        w.new_id(r.json()["id"], "action")
+
+
 # --------------------------------------------------------------------- the tests
 
 
@@ -1966,3 +2190,4 @@ def test_the_matrix_holds_on_generated_workspaces(
             w.close()
 
     run()
+

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.concurrency import Stale
+from ..server.exercises import DeliveryLoop
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..server.resolutions import Changed
@@ -19,6 +20,7 @@ from . import (
     auth,
     collab_routes,
     docs,
+    exercise_routes,
     exports,
     faults,
     finding_routes,
@@ -48,6 +50,7 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(finding_routes.router)
     app.include_router(resolution_routes.router)
+    app.include_router(exercise_routes.router)
     app.include_router(auth.router)
     app.include_router(exports.router)
     app.include_router(taxii.router)
@@ -59,6 +62,10 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     faults.install(app)
     app.add_middleware(KeyReader)
     app.add_middleware(LoadShedder, shedding=shedding)  # outermost: sheds before any work
+    # Each server process delivers the drills' injects that fall due (server/exercises.py).
+    loop = DeliveryLoop(hub)
+    app.router.on_startup.append(loop.start)
+    app.router.on_shutdown.append(loop.stop)
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:

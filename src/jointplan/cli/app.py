@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, deconflict, formats, node, people, server
+from . import check, deconflict, drill, formats, node, people, server
 
 app = typer.Typer(
     name="jointplan",
@@ -48,6 +48,7 @@ def _root(
 check.register(app)
 formats.register(app)
 deconflict.register(app)
+drill.register(app)
 server.register(app)
 node.register(app)
 people.register()

@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from ..files import InvalidWorkspace
+from ..files.exercise import exercise_schema
 from ..files.fields import json_schema
 from ..model import format_time
 from ..services.check import check_report
+from ..services.drill import schedule_schema
 from ..services.workspaces import load_checked
 from ..sharing.deconflict_schema import deconflict_schema
 from ..sharing.view import view_for
@@ -118,13 +120,17 @@ _Dumper.add_representer(list, _list)
 
 
 def schema(
-    of: Annotated[str, typer.Argument(help="plan: the files' format; deconflict: what "
-                                      "`deconflict --json` prints.")] = "plan",
+    of: Annotated[str, typer.Argument(help="plan: the files' format; exercise: an exercise "
+                                      "file's; deconflict, drill-schedule: what "
+                                      "`deconflict --json`, `drill schedule --json` print.")
+                  ] = "plan",
 ) -> None:
     """Print a JSON Schema: the format's (for editors and other tools) or an output's."""
-    if of not in ("plan", "deconflict"):
-        usage(f"schema: say plan or deconflict, not {of!r}")
-    doc = json_schema() if of == "plan" else deconflict_schema()
+    schemas = {"plan": json_schema, "exercise": exercise_schema,
+               "deconflict": deconflict_schema, "drill-schedule": schedule_schema}
+    if of not in schemas:
+        usage(f"schema: say plan, exercise, deconflict or drill-schedule, not {of!r}")
+    doc = schemas[of]()
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 import weakref
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -205,7 +205,10 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
          no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and print the "
                                                 "sign-ins, but do not start the server.")]
-         = False) -> None:
+         = False,
+         exercise: Annotated[Path | None, typer.Option(
+             "--exercise", help="An exercise file to load, ready for its controller to start "
+             "(make demo loads examples/drills/aster-drill-1.yaml).")] = None) -> None:
     """Serve an example workspace on a fresh SQLite file, with a sign-in for each partner."""
     import secrets
 
@@ -232,6 +235,7 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
             _, token = create_token(session, username=username, name="demo")
             lines.append((code, username, password, token))
     address = f"http://{host}:{port}/"
+    drill = _demo_exercise(hub, exercise, lines) if exercise is not None else None
     typer.echo(f"\njointplan demo: {folder} on {database}\n")
     if no_serve:  # nothing listens: say how to serve it, not to open an address
         typer.echo(f"Not serving (--no-serve). Serve it with: jointplan serve --database-url "
@@ -243,6 +247,10 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
     typer.echo("\nAPI tokens (one per partner), e.g.:")
     for code, _, _, token in lines:
         typer.echo(f"  curl -H 'Authorization: Bearer {token}' {address}api/check   # as {code}")
+    if drill is not None:
+        typer.echo(f"\nEXERCISE EXERCISE EXERCISE: {drill[1]} at {address}exercises/{drill[0]}"
+                   f"\n  {drill[2]} controls it (start, speed x60, inject); "
+                   f"{', '.join(drill[3])} play.")
     if no_serve:
         return
     typer.echo("\nPress Ctrl-C to stop.")
@@ -251,3 +259,29 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
     from ..api import create_app
 
     uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+
+
+def _demo_exercise(hub: Any, path: Path, lines: list[tuple[str, str, str, str]]
+                   ) -> tuple[str, str, str, list[str]]:
+    """The exercise loaded as its first controller's planner: (id, title, controller, players)."""
+    from ..files.exercise import InvalidExercise, problem_text
+    from ..server import exercises
+    from ..services.accounts import actor_for_token
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        from ..files.exercise import read_exercise_source
+        ex = read_exercise_source(path.name, text.encode("utf-8")).exercise
+        controller = ex.with_role("controller")[0]
+        token = next(t for code, _, _, t in lines if code == controller)
+        with hub.db.read() as session:
+            actor = actor_for_token(session, token)
+        assert actor is not None  # its token was made just now
+        exercise_id = exercises.create(hub, actor, path.name, text)
+    except InvalidExercise as exc:
+        for p in exc.problems:
+            sys.stderr.write(problem_text(p) + "\n")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        usage(f"--exercise {path}: {exc.strerror}")
+    return exercise_id, ex.title, controller, list(ex.with_role("player"))

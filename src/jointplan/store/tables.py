@@ -524,3 +524,101 @@ class PrivateRun(Base):
     tokens: Mapped[int] = mapped_column(Integer)
     collisions: Mapped[list[Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=now)
+
+
+# -- drills (live exercises; see server/exercises.py) -------------------------
+
+
+class DrillExercise(Base):
+    """An exercise run on the server: its file, who controls it, and its clock.
+
+    The clock reads ``anchor_minutes`` exercise minutes at ``anchor_wall`` (UTC)
+    and, while ``state`` is ``running``, advances ``speed`` exercise minutes per
+    real minute from there.
+    """
+
+    __tablename__ = "drill_exercises"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(128))
+    """The exercise file's own id."""
+    title: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The exercise file as plain JSON (read again by the strict reader)."""
+    controllers: Mapped[list[Any]] = mapped_column(JSON)
+    players: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="ready", index=True)
+    speed: Mapped[int] = mapped_column(Integer, default=1)
+    anchor_wall: Mapped[datetime | None] = mapped_column(default=None)
+    anchor_minutes: Mapped[float] = mapped_column(default=0.0)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillDelivery(Base):
+    """One inject delivered to one player: written once, with its audit entry."""
+
+    __tablename__ = "drill_deliveries"
+    __table_args__ = (UniqueConstraint("exercise_id", "inject", "partner"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    inject: Mapped[str] = mapped_column(String(128))
+    partner: Mapped[str] = mapped_column(String(8), index=True)
+    due: Mapped[int] = mapped_column(Integer)
+    """Exercise minutes at which it was due."""
+    sent: Mapped[float] = mapped_column()
+    """Exercise minutes on the clock when it was delivered (later than due after a restart)."""
+    from_: Mapped[str] = mapped_column("sender", Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillAction(Base):
+    """A player's logged action or response, at an exercise time."""
+
+    __tablename__ = "drill_actions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    task: Mapped[str | None] = mapped_column(String(260), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillRating(Base):
+    """An evaluator's HSEEP rating of an expectation or exercise objective, with notes.
+
+    The newest rating of a target counts; earlier ones stay as its history.
+    """
+
+    __tablename__ = "drill_ratings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """expectation or objective."""
+    target: Mapped[str] = mapped_column(String(128))
+    rating: Mapped[str] = mapped_column(String(2))
+    """P, S, M or U (HSEEP)."""
+    notes: Mapped[str] = mapped_column(Text)
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class DrillImprovement(Base):
+    """An improvement item of an after-action report: owner partner, due date, status."""
+
+    __tablename__ = "drill_improvements"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("drill_exercises.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    """strength or improvement (an area for improvement)."""
+    owner: Mapped[str] = mapped_column(String(8))
+    due: Mapped[str] = mapped_column(String(10))
+    """An ISO date."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    proposal_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    created: Mapped[datetime] = mapped_column(default=now)

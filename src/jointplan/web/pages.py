@@ -19,7 +19,14 @@ from ..caller import SESSION_COOKIE, HubDep
 from ..server import analysis, collab, findings, plans
 from ..server.hub import Invalid
 from ..services import accounts
-from . import collab_pages, conflict_pages, plan_pages, resolution_pages, time_pages
+from . import (
+    collab_pages,
+    conflict_pages,
+    exercise_pages,
+    plan_pages,
+    resolution_pages,
+    time_pages,
+)
 from .render import (
     FormDep,
     PageActor,
@@ -36,7 +43,7 @@ from .shape import gap_summary, leaves, scenario_tree, subject_link
 SIGNIN_COOKIE = "jointplan_signin"
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 for sub in (plan_pages.router, conflict_pages.router, collab_pages.router,
-            resolution_pages.router, time_pages.router):
+            resolution_pages.router, time_pages.router, exercise_pages.router):
     router.include_router(sub)
 
 
