@@ -118,6 +118,9 @@ def test_the_example_drill_end_to_end_in_the_browser(browser, drill_server):
         nor.goto(base + proposal)
         with nor.expect_navigation():
             nor.get_by_role("button", name="Accept (a new version of nor-evacuation)").click()
+        assert "Accept this proposal?" in nor.locator("main").inner_text()  # asked again
+        with nor.expect_navigation():
+            nor.get_by_role("button", name="Yes, accept").click()
         hub = Hub(url, migrate=False)
         try:
             with hub.db.read() as session:

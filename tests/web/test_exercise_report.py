@@ -101,7 +101,8 @@ def test_a_drill_is_evaluated_reported_and_feeds_back_into_a_plan(pages):
     assert proposed.status_code == 303, proposed.text
     proposal = re.search(r'href="/proposals/([^"]+)"', sou.get(f"/exercises/{eid}/report").text)
     assert proposal is not None
-    accepted = nor.post(f"/proposals/{proposal.group(1)}/accept", data={"csrf": csrf["NOR"]})
+    accepted = nor.post(f"/proposals/{proposal.group(1)}/accept", data={"csrf": csrf["NOR"],
+                                                                   "confirm": "yes"})
     assert accepted.status_code == 303, accepted.text
     with hub.db.read() as session:
         newest = session.scalars(select(PlanVersion).where(
