@@ -33,6 +33,10 @@ SKEW = timedelta(minutes=5)
 log = logging.getLogger(__name__)
 
 
+class Unreachable(NodeError):
+    """Nothing answered at the peer's address (it may still be starting)."""
+
+
 def signed_request(hub: Hub, peer: str, payload: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
     """An envelope to ``peer`` signed with this node's key over every field but the signature."""
@@ -97,7 +101,7 @@ def post(url: str, path: str, payload: dict[str, Any], peer: str, *,
         raise NodeError("peer", f"{url}: {peer}'s node answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise NodeError("peer", f"{url}: cannot reach {peer}'s node: {reason}") from None
+        raise Unreachable("peer", f"{url}: cannot reach {peer}'s node: {reason}") from None
     try:
         answer = json.loads(data)
     except ValueError:
