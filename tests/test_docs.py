@@ -4,6 +4,7 @@ documented, and the README's commands run as written."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -220,3 +221,64 @@ def test_the_server_commands_run_as_written(user_folder):
             assert all(f"# as {code}" in run.stdout for code in ("NOR", "SOU", "RRA"))
             assert "Open http" not in run.stdout and "--no-serve" in run.stdout
     assert token is not None
+
+
+def _block(heading: str) -> str:
+    """The first code block under ``heading``, exactly as written."""
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(heading, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_three_nodes_run_as_written(user_folder, tmp_path_factory):
+    """The README's three nodes, run as one script on free ports: each planner signs in to
+    its own node and sees its plans, what the others released, and the blind collision."""
+    import signal
+    import socket
+
+    import httpx
+
+    from jointplan.services.workspaces import load_checked
+    from jointplan.sharing.view import view_for
+
+    ports = {}
+    for who in ("NOR", "SOU", "RRA"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports[who] = s.getsockname()[1]
+    env = {**os.environ, "NODES": " ".join(f"{w}:{p}" for w, p in ports.items())}
+    env.pop("JOINTPLAN_DATABASE_URL", None)
+    log = tmp_path_factory.mktemp("log") / "block.log"
+    with log.open("w") as out:
+        script = subprocess.Popen(["sh", "-c", _block("### Three nodes on this machine")],
+                                  cwd=user_folder, env=env, stdout=out, stderr=out,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert script.wait(timeout=240) == 0, log.read_text()
+        said = log.read_text()
+        assert "1 collision(s) with SOU" in said, said
+        central = load_checked(ROOT / "examples" / "northern-strait").workspace
+        for who, port in ports.items():
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                signed = client.post("/auth/login", json={
+                    "username": f"{who.lower()}-planner", "password": f"planner-of-{who}"})
+                assert signed.status_code == 200, signed.text
+                plans = {p["id"]: p for p in client.get("/api/plans").json()}
+                notices = [n["text"] for n in client.get("/api/notifications").json()]
+            expected = {p["id"]: p for p in view_for(central, who)["plans"]}
+            own = {"sou-reserve"} if who == "SOU" else set()
+            # its own plans in full and exactly what the others released to it
+            assert set(plans) == set(expected) | own, who
+            assert {k for k, p in plans.items() if p.get("owner") == who} == {
+                p.id for p in central.plans if p.owner == who} | own
+            for plan_id, plan in expected.items():
+                assert plans[plan_id].get("title") == plan.get("title"), (who, plan_id)
+            told = [t for t in notices if "a collision with" in t]
+            if who in ("NOR", "SOU"):
+                peer = "SOU" if who == "NOR" else "NOR"
+                assert told == [f"a collision with {peer} on berth-aster around T+1d–T+1d6h "
+                                "in closure-long, 1 over capacity"], notices
+            else:
+                assert told == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(script.pid, signal.SIGTERM)  # the servers the block left running

@@ -12,6 +12,7 @@ from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.concurrency import Stale
 from ..server.exercises import DeliveryLoop
+from ..server.federation.sync import SyncLoop
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
 from ..server.resolutions import Changed
@@ -37,8 +38,9 @@ from .shedding import LoadShedder, Shedding
 NOT_FOUND = {"detail": "not found"}
 
 
-def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
-    """The app for a hub; ``shedding`` bounds the requests in flight (default: from env)."""
+def create_app(hub: Hub, *, shedding: Shedding | None = None, sync_every: int = 0) -> FastAPI:
+    """The app for a hub; ``shedding`` bounds the requests in flight (default: from env);
+    on a node, ``sync_every`` seconds between pulls of each peer's release (0: none)."""
     app = FastAPI(title="jointplan", version=__version__, docs_url=None, redoc_url=None,
                   description="Joint contingency planning between partners who keep their "
                   "freedom of action. Every answer is cut to what the caller's partner may "
@@ -66,6 +68,10 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None) -> FastAPI:
     loop = DeliveryLoop(hub)
     app.router.on_startup.append(loop.start)
     app.router.on_shutdown.append(loop.stop)
+    # On a node, each process takes its turn pulling the peers' releases (federation/sync.py).
+    syncing = SyncLoop(hub, sync_every)
+    app.router.on_startup.append(syncing.start)
+    app.router.on_shutdown.append(syncing.stop)
 
     @app.exception_handler(NotFound)
     def _not_found(_: Request, __: Exception) -> JSONResponse:

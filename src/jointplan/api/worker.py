@@ -27,10 +27,11 @@ def _number(name: str, default: int) -> int:
 
 
 def app() -> FastAPI:
-    """A hub on $JOINTPLAN_DATABASE_URL with the limits of $JOINTPLAN_ANALYSES_PER_USER/_PARTNER."""
+    """A hub on $JOINTPLAN_DATABASE_URL with the limits of $JOINTPLAN_ANALYSES_PER_USER/_PARTNER
+    (and, on a node, pulls every $JOINTPLAN_SYNC_EVERY seconds)."""
     per_user = _number("JOINTPLAN_ANALYSES_PER_USER", PER_USER)
     per_partner = _number("JOINTPLAN_ANALYSES_PER_PARTNER", per_user * PARTNER_FACTOR)
     # Migrating takes a lock, so processes starting together apply each migration once.
     hub = Hub(os.environ.get("JOINTPLAN_DATABASE_URL"), analyses_per_minute=per_user,
               analyses_per_partner_minute=per_partner)
-    return create_app(hub)
+    return create_app(hub, sync_every=_number("JOINTPLAN_SYNC_EVERY", 0))

@@ -204,10 +204,15 @@ def node_import_release(file: Annotated[Path, typer.Argument(help="A bundle from
 @node_app.command("sync")
 def node_sync(peer: Annotated[list[str] | None, typer.Argument(
                   help="Peers to pull from (default: every peer with an address).")] = None,
+              wait: Annotated[int, typer.Option(
+                  min=0, help="Seconds to keep trying a peer that cannot be reached yet "
+                  "(a node still starting); a refusal is not tried again.")] = 0,
               database_url: DatabaseUrl = None) -> None:
     """Pull each peer's signed release to this node over HTTP(S); exit 1 if any is refused."""
+    import time
+
     from ..server.federation.keys import NodeError
-    from ..server.federation.sync import peers_with_address, pull
+    from ..server.federation.sync import Unreachable, peers_with_address, pull
 
     hub = _hub(database_url)
     try:
@@ -216,8 +221,16 @@ def node_sync(peer: Annotated[list[str] | None, typer.Argument(
         usage(str(exc))
     failed = False
     for name in names:
+        deadline = time.monotonic() + wait
         try:
-            typer.echo(pull(hub, name).summary())
+            while True:
+                try:
+                    typer.echo(pull(hub, name).summary())
+                    break
+                except Unreachable:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.5)
         except NodeError as exc:
             typer.echo(f"jointplan: {name}: {exc}", err=True)
             failed = True

@@ -60,7 +60,11 @@ def serve(database_url: DatabaseUrl = None,
           analyses_per_partner: Annotated[int | None, typer.Option(
               min=1, envvar="JOINTPLAN_ANALYSES_PER_PARTNER",
               help="Analyses and simulations all users of one partner may run a minute "
-              "(default: ten users' worth).")] = None) -> None:
+              "(default: ten users' worth).")] = None,
+          sync_every: Annotated[int, typer.Option(
+              min=0, envvar="JOINTPLAN_SYNC_EVERY",
+              help="On a node: pull each peer's release every this many seconds, the "
+              "first one interval after start (0: only `node sync` pulls).")] = 0) -> None:
     """Run the server (migrations are applied on start, once, under a lock)."""
     import os
 
@@ -75,9 +79,14 @@ def serve(database_url: DatabaseUrl = None,
         hub = Hub(url, analyses_per_minute=analyses_per_user,
                   analyses_per_partner_minute=analyses_per_partner)
         weakref.finalize(hub, hub.db.engine.dispose)
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+        _check_node(hub, sync_every)
+        uvicorn.run(create_app(hub, sync_every=sync_every), host=host, port=port,
+                    log_level="warning")
         return
-    _hub(url).db.engine.dispose()  # migrate once, before the processes start
+    hub = _hub(url)  # migrate once, before the processes start
+    _check_node(hub, sync_every)
+    hub.db.engine.dispose()
+    os.environ["JOINTPLAN_SYNC_EVERY"] = str(sync_every)
     os.environ["JOINTPLAN_ANALYSES_PER_USER"] = str(analyses_per_user)
     if analyses_per_partner is not None:
         os.environ["JOINTPLAN_ANALYSES_PER_PARTNER"] = str(analyses_per_partner)
@@ -85,6 +94,18 @@ def serve(database_url: DatabaseUrl = None,
         os.environ["JOINTPLAN_DATABASE_URL"] = url
     uvicorn.run("jointplan.api.worker:app", factory=True, workers=workers, host=host,
                 port=port, log_level="warning")
+
+
+def _check_node(hub, sync_every: int) -> None:  # type: ignore[no-untyped-def]
+    """`--sync-every` is for a node: refuse it on a database that is not one."""
+    from ..server.federation.keys import NodeError, identity
+
+    if sync_every:
+        with hub.db.read() as session:
+            try:
+                identity(session)
+            except NodeError as exc:
+                usage(f"--sync-every: {exc}")
 
 
 @db_app.command("upgrade")

@@ -76,3 +76,9 @@ def _bump(session: Session, scope: str, key: str, period: int) -> int:
         session.execute(delete(RateCounter).where(
             RateCounter.scope == scope, RateCounter.key == key, RateCounter.period < period))
     return count
+
+
+def first_in_period(db: Database, scope: str, key: str, period: int) -> bool:
+    """Count one event for (scope, key) in ``period``: True for the first of every process."""
+    with db.tally() as session:
+        return _bump(session, scope, key, period) == 1

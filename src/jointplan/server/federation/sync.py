@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
+import threading
+import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +25,16 @@ from sqlalchemy.orm import Session
 
 from ...store.tables import NodePeer, ReleaseSeen
 from ..hub import Hub
+from ..ratelimits import first_in_period
 from .keys import NodeError, identity, key_state, signing_key, verify
 from .release import Imported, Refused, canonical_bytes, issue, receive
 
 SKEW = timedelta(minutes=5)
+log = logging.getLogger(__name__)
+
+
+class Unreachable(NodeError):
+    """Nothing answered at the peer's address (it may still be starting)."""
 
 
 def signed_request(hub: Hub, peer: str, payload: dict[str, Any] | None = None
@@ -91,7 +101,7 @@ def post(url: str, path: str, payload: dict[str, Any], peer: str, *,
         raise NodeError("peer", f"{url}: {peer}'s node answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise NodeError("peer", f"{url}: cannot reach {peer}'s node: {reason}") from None
+        raise Unreachable("peer", f"{url}: cannot reach {peer}'s node: {reason}") from None
     try:
         answer = json.loads(data)
     except ValueError:
@@ -127,3 +137,60 @@ def peers_with_address(hub: Hub) -> list[str]:
     with hub.db.read() as session:
         return [p.partner for p in session.scalars(select(NodePeer).order_by(NodePeer.partner))
                 if p.url]
+
+
+def pull_due(hub: Hub, every: int, *, clock: float | None = None,
+             timeout: float = 10.0) -> dict[str, Imported | NodeError]:
+    """Pull each peer with an address whose turn has come: once per ``every`` seconds.
+
+    The turn is a counter in the database (one per peer and window of ``every``
+    seconds), so that several server processes pull each peer once, not once
+    each. A refused or unreachable peer is one line in the log; nothing changes.
+    """
+    period = int((time.time() if clock is None else clock) // every)
+    done: dict[str, Imported | NodeError] = {}
+    for peer in peers_with_address(hub):
+        if not first_in_period(hub.db, "node.pull", peer, period):
+            continue  # another process has it this time
+        try:
+            done[peer] = result = pull(hub, peer, timeout=timeout)
+            if not result.unchanged:
+                log.info("node sync: %s", result.summary())
+        except NodeError as exc:
+            done[peer] = exc
+            log.warning("node sync from %s: %s", peer, exc)
+    return done
+
+
+@dataclass
+class SyncLoop:
+    """A thread in each server process of a node that pulls its peers' releases
+    every ``every`` seconds (`serve --sync-every`), the first one interval after start."""
+
+    hub: Hub
+    every: int
+
+    def __post_init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self.every <= 0 or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stop,),
+                                        name="node-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.every):
+            try:
+                pull_due(self.hub, self.every)
+            except Exception as exc:  # noqa: BLE001 - the loop outlives a database outage
+                log.warning("node sync: %s: %s", type(exc).__name__, exc)
