@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from ..model.exercise import CHANNELS, DrillExpectation, Inject, Trigger
 from .build import Locator
 from .fields import CODE, SLUG
 from .problems import Problem
+from .sheets import Sheet, cell_text, column_letter
 
 COLUMNS = ("id", "at", "when", "delay", "to", "from", "channel", "text", "expect")
 REQUIRED = ("id", "to", "from", "channel", "text")
@@ -29,11 +29,6 @@ _SLUG = re.compile(SLUG)
 _CODE = re.compile(CODE)
 _TASKREF = re.compile(r"[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*")
 
-
-@dataclass
-class Sheet:
-    name: str
-    rows: list[list[Any]]
 
 
 class SheetError(Exception):
@@ -46,14 +41,6 @@ def cell_problem(sheet: str, col: int, row: int, message: str) -> Problem:
     """A problem located at a cell (``col`` from 0, ``row`` from 1): ``sheet!C4``."""
     return Problem(f"{sheet}!{column_letter(col)}{row}", 0, 0, message)
 
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def read_msel_file(path: Path, sheet: str = "injects") -> Sheet:
@@ -91,15 +78,6 @@ def read_msel_file(path: Path, sheet: str = "injects") -> Sheet:
         book.close()
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
 
 def injects_from_sheet(sheet: Sheet, loc: Locator, problems: list[Problem]) -> list[Inject]:
     """The injects of the sheet; each bad cell's problem is added to ``problems``."""
@@ -109,7 +87,7 @@ def injects_from_sheet(sheet: Sheet, loc: Locator, problems: list[Problem]) -> l
         return []
     columns: dict[str, int] = {}
     for i, head in enumerate(sheet.rows[0]):
-        name = _text(head).lower()
+        name = cell_text(head).lower()
         if not name:
             continue
         if name not in COLUMNS:
@@ -125,7 +103,7 @@ def injects_from_sheet(sheet: Sheet, loc: Locator, problems: list[Problem]) -> l
         return []
     out = []
     for number, row in enumerate(sheet.rows[1:], start=2):
-        if all(_text(v) == "" for v in row):
+        if all(cell_text(v) == "" for v in row):
             continue
         inject = _row(sheet.name, number, row, columns, loc, problems)
         if inject is not None:
@@ -139,7 +117,7 @@ def _row(sheet: str, number: int, row: list[Any], columns: dict[str, int], loc: 
 
     def cell(name: str) -> str:
         i = columns.get(name)
-        return _text(row[i]) if i is not None and i < len(row) else ""
+        return cell_text(row[i]) if i is not None and i < len(row) else ""
 
     def bad(name: str, message: str) -> None:
         problems.append(cell_problem(sheet, columns[name], number, message))

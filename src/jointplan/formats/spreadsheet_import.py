@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files.sheets import Sheet, cell_text, column_letter
 from ..model import TimecodeError, parse_duration, parse_time
 from . import FormatError
 from .spreadsheet import PLAN_COLUMNS, TASK_COLUMNS
@@ -27,22 +28,6 @@ REQUIRED = ("id", "title", "start", "duration")
 _USE = re.compile(r"\s*([a-z0-9][a-z0-9-]*)\s*=\s*(\d+)\s*")
 
 
-def column_letter(index: int) -> str:
-    """``0 -> A``, ``26 -> AA``."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-@dataclass
-class Sheet:
-    """Rows of cells read from one sheet, with its name for messages."""
-
-    name: str
-    rows: list[list[Any]]
 
 
 @dataclass
@@ -97,15 +82,6 @@ def _cell_order(problem: str) -> tuple[int, int, str]:
     return (int(match.group(2)), col, problem)
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
 
 def read_tasks(sheet: Sheet, plan_id: str, owner: str) -> ImportedTasks:
     """The tasks of ``plan_id`` in the sheet, or FormatError listing every bad cell."""
@@ -115,7 +91,7 @@ def read_tasks(sheet: Sheet, plan_id: str, owner: str) -> ImportedTasks:
                            "columns (" + ", ".join(REQUIRED) + ", ...)"])
     columns: dict[str, int] = {}
     for i, head in enumerate(sheet.rows[0]):
-        name = _text(head).lower()
+        name = cell_text(head).lower()
         cell = f"{sheet.name}!{column_letter(i)}1"
         if not name:
             continue
@@ -135,7 +111,7 @@ def read_tasks(sheet: Sheet, plan_id: str, owner: str) -> ImportedTasks:
         raise FormatError(problems)
     out = ImportedTasks([])
     for r, row in enumerate(sheet.rows[1:], start=2):
-        values = {name: _text(row[i]) if i < len(row) else "" for name, i in columns.items()}
+        values = {name: cell_text(row[i]) if i < len(row) else "" for name, i in columns.items()}
         if not any(values.values()):
             continue  # blank rows separate groups in many sheets
         if "plan" in values and values["plan"] != plan_id:

@@ -45,7 +45,7 @@ from .assemble import read_sources, stored_sources
 from .concurrency import Stale, versions_since
 from .hub import Hub, Invalid, NotFound, allow
 from .lapsing import stored_breaks, stored_model
-from .plans import new_version, plan_view, workspace_view
+from .plans import OBSERVATION_KEYS, new_version, observation_doc, plan_view, workspace_view
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
 STANCES = ("concur", "non-concur", "reservation")
@@ -371,6 +371,21 @@ def change_effect(hub: Hub, actor: Actor, plan_id: str, change: dict[str, Any]
             "gaps": _compare("gap", before["gaps"], after["gaps"])}
 
 
+def _proposed(hub: Hub, session: Session, actor: Actor, plan_id: str, change: Any
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The plan a proposal is about, as the actor sees it, and the change checked on it."""
+    try:
+        plan = plan_view(hub, session, actor, plan_id)
+    except NotFound:
+        raise Invalid("plan", f"no plan {plan_id!r}") from None
+    if "owner" not in plan:
+        raise Invalid("plan", f"no plan {plan_id!r}")
+    if plan["owner"] == actor.partner:
+        raise Invalid("plan", "you change your own plans directly; proposals are for "
+                      "other partners' plans")
+    return plan, _check_change(hub, session, actor, plan, change)
+
+
 def preview_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
     """Before sending: the change checked as `create_proposal` checks it, and its effect."""
     allow(actions.may_contribute(actor.role, "proposals"))
@@ -378,16 +393,7 @@ def preview_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, 
     if not isinstance(plan_id, str):
         raise Invalid("plan", "plan must name a plan")
     with hub.db.read() as session:
-        try:
-            plan = plan_view(hub, session, actor, plan_id)
-        except NotFound:
-            raise Invalid("plan", f"no plan {plan_id!r}") from None
-        if "owner" not in plan:
-            raise Invalid("plan", f"no plan {plan_id!r}")
-        if plan["owner"] == actor.partner:
-            raise Invalid("plan", "you change your own plans directly; proposals are for "
-                          "other partners' plans")
-        change = _check_change(hub, session, actor, plan, body.get("change"))
+        _, change = _proposed(hub, session, actor, plan_id, body.get("change"))
     return {**change_effect(hub, actor, plan_id, change), "change": change}
 
 
@@ -407,16 +413,7 @@ def create_proposal(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
     if not isinstance(plan_id, str):
         raise Invalid("plan", "plan must name a plan")
     with hub.db.write() as session:
-        try:
-            plan = plan_view(hub, session, actor, plan_id)
-        except NotFound:
-            raise Invalid("plan", f"no plan {plan_id!r}") from None
-        if "owner" not in plan:
-            raise Invalid("plan", f"no plan {plan_id!r}")
-        if plan["owner"] == actor.partner:
-            raise Invalid("plan", "you change your own plans directly; proposals are for "
-                          "other partners' plans")
-        change = _check_change(hub, session, actor, plan, body.get("change"))
+        plan, change = _proposed(hub, session, actor, plan_id, body.get("change"))
         reason = _text(body.get("reason"), "reason", 5000)
         version = hub.current(session).versions[plan_id]
         proposal = Proposal(plan_id=plan_id, owner=plan["owner"], partner=actor.partner,
@@ -768,7 +765,6 @@ def audit_entries(hub: Hub, session: Session, actor: Actor) -> list[dict[str, An
 # -- observations: confirm before posting, correct or retract after --------------------
 
 
-OBSERVATION_KEYS = ("indicator", "at", "seen", "share")
 
 
 def _observation_of(joint: dict[str, Any], doc: dict[str, Any]) -> Any:
@@ -805,16 +801,7 @@ def _likelihoods(ws: Any, rules: Rules, actor: Actor, observations: list[Any]
 
 def observation_effect(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
     """Before posting: the likelihoods the actor sees now and with the observation (a read)."""
-    for key in body:
-        if key not in OBSERVATION_KEYS:
-            raise Invalid(key, f"unknown field {key!r}; an observation has indicator, at, "
-                          "seen and share")
-    for key in ("indicator", "seen"):
-        if key not in body:
-            raise Invalid(key, f"{key} is required")
-    allow(actions.may_contribute(actor.role, "observations"))
-    doc = {**body, "by": actor.partner}
-    doc.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    doc = observation_doc(actor, body)
     with hub.db.read() as session:
         current = hub.current(session)
         joint = hub.joint(session)

@@ -630,11 +630,14 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
     return version
 
 
-def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
-    """A partner reports an indicator; the server, not the body, says who observed."""
-    allowed = {"indicator", "at", "seen", "share"}
+OBSERVATION_KEYS = ("indicator", "at", "seen", "share")
+
+
+def observation_doc(actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    """An observation's document from a request's body, once the gate lets the actor report:
+    the server, not the body, says who observed; ``at`` defaults to now."""
     for key in body:
-        if key not in allowed:
+        if key not in OBSERVATION_KEYS:
             raise Invalid(key, f"unknown field {key!r}; an observation has indicator, at, "
                           "seen and share")
     for key in ("indicator", "seen"):
@@ -643,6 +646,12 @@ def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
     allow(actions.may_contribute(actor.role, "observations"))
     doc = {**body, "by": actor.partner}
     doc.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    return doc
+
+
+def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
+    """A partner reports an indicator; the server, not the body, says who observed."""
+    doc = observation_doc(actor, body)
     with hub.db.write() as session:
         current = hub.current(session)
         indicator = next((i for i in current.workspace.indicators
