@@ -14,7 +14,17 @@ from ..server import collab, findings, plans
 from ..server.hub import Hub, Invalid, RateLimited, allow
 from ..services.accounts import Actor
 from ..sharing import actions
-from .render import FormDep, PageActor, PageRoute, done, field, fields, page, safe_next
+from .render import (
+    FormDep,
+    PageActor,
+    PageRoute,
+    at_field,
+    done,
+    field,
+    fields,
+    page,
+    safe_next,
+)
 from .shape import find_item, find_plan
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,13 +42,14 @@ def _partners(hub: Hub, actor: Actor) -> tuple[Json, list[str]]:
 
 
 def _threads_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
-                  errors: list[str], status: int = 200) -> Response:
+                  errors: list[str], status: int = 200,
+                  field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         threads = collab.list_threads(hub, session, actor)
     _, partners = _partners(hub, actor)
     return page(request, "threads.html", actor, section="threads", threads=threads,
                 partners=partners, kinds=SUBJECT_KINDS, values=values, errors=errors,
-                status=status)
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/threads")
@@ -59,17 +70,21 @@ def new_thread(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -
             "subject": {"kind": values["kind"], "ref": values["ref"]},
             "title": values["title"], "text": values["text"], "share": values["share"]})
     except Invalid as exc:
-        return _threads_page(request, hub, actor, values=values, status=422,
-                             errors=[f"{exc.field}: {exc}"])
+        top, wrong = at_field(exc, {"subject.kind": "t-kind", "subject.ref": "t-ref",
+                                    "subject": "t-ref", "title": "t-title", "text": "t-text",
+                                    "share": "t-share"})
+        return _threads_page(request, hub, actor, values=values, status=422, errors=top,
+                             field_errors=wrong)
     return done(f"/threads/{thread_id}", "thread")
 
 
 def _thread_page(request: Request, hub: Hub, actor: Actor, thread_id: str, *,
-                 errors: list[str], text: str = "", status: int = 200) -> Response:
+                 errors: list[str], text: str = "", status: int = 200,
+                 field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         thread = collab.get_thread(hub, session, actor, thread_id)
     return page(request, "thread.html", actor, section="threads", thread=thread,
-                errors=errors, text=text, status=status)
+                errors=errors, text=text, field_errors=field_errors or {}, status=status)
 
 
 @router.get("/threads/{thread_id}")
@@ -85,7 +100,8 @@ def new_message(request: Request, hub: HubDep, actor: PageActor, thread_id: str,
         collab.post_message(hub, actor, thread_id, {"text": text,
                                                     "share": fields(form, "share")})
     except Invalid as exc:
-        return _thread_page(request, hub, actor, thread_id, errors=[f"{exc.field}: {exc}"],
+        top, wrong = at_field(exc, {"text": "reply-text", "share": "reply-share"})
+        return _thread_page(request, hub, actor, thread_id, errors=top, field_errors=wrong,
                             text=text, status=422)
     return done(f"/threads/{thread_id}", "message", "#messages")
 

@@ -266,6 +266,17 @@ def fields(form: FormData | None, name: str) -> list[str]:
     return [v for v in (form.getlist(name) if form is not None else []) if isinstance(v, str)]
 
 
+def at_field(exc: Exception, controls: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """Where a form's problem is shown: next to its control when the problem names a field
+    the form has (`controls` maps the use case's field, or its first part, to the control's
+    id), else in the list at the top. Returns (errors for the top, {control id: message})."""
+    name = str(getattr(exc, "field", "") or "")
+    for key in (name, name.split(".", 1)[0]):
+        if key in controls:
+            return [], {controls[key]: str(exc)}
+    return [f"{name}: {exc}" if name else str(exc)], {}
+
+
 # -- responses --------------------------------------------------------------------
 
 
