@@ -410,6 +410,13 @@ def notifications(request: Request, hub: HubDep, actor: PageActor) -> Response:
 def mark_read(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
     ids = fields(form, "id")
     collab.mark_read(hub, actor, ids or None)
+    if field(form, "open") == "yes" and len(ids) == 1:
+        # "Open": read, then on to the notification's own page (a GET never marks read).
+        with hub.db.read() as session:
+            link = next((n.get("link") for n in collab.notifications(hub, session, actor)
+                         if n["id"] == ids[0]), None)
+        if link:
+            return RedirectResponse(safe_next(link), status_code=303)
     target = field(form, "next")
     if target.startswith("/") and not target.startswith("//"):
         return RedirectResponse(safe_next(target), status_code=303)
