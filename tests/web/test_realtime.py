@@ -125,3 +125,26 @@ def test_every_time_on_the_collaboration_pages_is_in_the_users_zone(pages, priva
         answer = client.get(address)
         assert answer.status_code == 200, address
         assert _in_zone(answer.text, "Asia/Tokyo", "JST") >= least, address
+
+
+TICK_DATE = re.compile(r'<text [^>]*class="tick tick-date"[^>]*>([^<]+)</text>')
+
+
+def test_chart_ticks_carry_the_real_date_in_the_users_zone_once_declared(pages):
+    sou = pages.client("SOU")
+    assert not TICK_DATE.findall(sou.get("/plans/sou-aster").text)
+    assert not TICK_DATE.findall(sou.get("/plans?scenario=unrest-aster").text)
+    assert _declare(pages.client("NOR"), "unrest-aster", "2026-11-20T08:00Z").status_code == 303
+    csrf = csrf_of(sou.get("/time").text)
+    assert sou.post("/time/zone", data={"csrf": csrf, "timezone": "Europe/Oslo"}
+                    ).status_code == 303
+    for address in ("/plans/sou-aster", "/plans?scenario=unrest-aster"):
+        dates = TICK_DATE.findall(sou.get(address).text)
+        # the first tick is T0 itself, in SOU's zone, named; every tick names it
+        assert dates and dates[0] == "2026-11-20 09:00 CET", (address, dates)
+        assert all(d.endswith((" CET", " CEST")) for d in dates)
+    # NOR keeps UTC; a plan under another, undeclared, scenario has no dates on its ticks
+    nor = pages.client("NOR")
+    assert TICK_DATE.findall(nor.get("/plans/sou-aster").text)[0] == "2026-11-20 08:00 UTC"
+    assert not TICK_DATE.findall(nor.get("/plans/nor-shipping").text)
+    assert not TICK_DATE.findall(nor.get("/plans?scenario=closure-long").text)

@@ -21,7 +21,17 @@ from ..server.concurrency import Stale
 from ..server.hub import Hub, Invalid, NotFound
 from ..services.accounts import Actor
 from ..sharing import actions
-from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, fragment, page
+from .render import (
+    MAX_UPLOAD,
+    FormDep,
+    PageActor,
+    PageRoute,
+    chart_dates,
+    done,
+    field,
+    fragment,
+    page,
+)
 from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
 from .svg import timeline
 
@@ -58,10 +68,14 @@ def plan_list(request: Request, hub: HubDep, actor: PageActor, scenario: str = "
         markers += plan_markers(plan, prefix=f"{plan['owner']}: ")
     rows.sort(key=lambda r: r.group)
     titles = {s["id"]: s["title"] for s in view["scenarios"]}
+    tops = {s["id"] for s in view["scenarios"] if not s.get("parent")}
+    dates = chart_dates(hub, actor, tops & ancestors(view["scenarios"], scenario)) \
+        if rows else None
     chart = timeline(rows, markers, title=f"Synchronisation matrix: {titles.get(scenario, '')}",
                      desc="Tasks of every plan you may see that is active in this scenario, "
                      f"from T0, grouped by {group}; objectives' deadlines are dashed lines. "
-                     "The table below holds the same figures.") if rows else None
+                     + ("Each time mark gives T+ and its real date. " if dates else "")
+                     + "The table below holds the same figures.", real=dates) if rows else None
     return page(request, "plans.html", actor, section="plans", view=view, plans=view["plans"],
                 scenario=scenario, leaves=leaf_ids, titles=titles, group=group, chart=chart,
                 rows=rows, markers=markers)
@@ -134,10 +148,12 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             else ""
     owns = plan.get("owner") == actor.partner
     rows = plan_rows(plan)
+    dates = chart_dates(hub, actor, _tops(view, plan)) if rows else None
     chart = timeline(rows, plan_markers(plan), title=f"Timeline of {plan.get('title', plan_id)}",
                      desc="Tasks from T0 grouped by phase, then the windows of expectations "
-                     "and provisions; objectives' deadlines are dashed lines. The tables "
-                     "below hold the same figures.") if rows else None
+                     "and provisions; objectives' deadlines are dashed lines. "
+                     + ("Each time mark gives T+ and its real date. " if dates else "")
+                     + "The tables below hold the same figures.", real=dates) if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
             "changes": changes,
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,

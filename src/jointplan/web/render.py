@@ -104,6 +104,31 @@ def real(ctx: Any, minutes: int) -> str:
                                                              strict=True)) + ")"
 
 
+def tick_dates(t0s: list[tuple[str, datetime]], zone: str,
+               scope: set[str] | None) -> Callable[[int], str] | None:
+    """For a chart's ticks: minutes after T0 -> the real date in ``zone``, named, when
+    exactly one declared T0 applies to what the chart shows (``scope``: its top-level
+    scenarios, None for any); None otherwise — with two T0s a tick has no single date,
+    and the page's header and tables give each."""
+    applying = [at for s, at in t0s if scope is None or s in scope]
+    if len(applying) != 1:
+        return None
+    t0 = applying[0]
+    return lambda minutes: local(t0 + timedelta(minutes=minutes), zone)
+
+
+def chart_dates(hub: Any, actor: Actor, scope: set[str] | None) -> Callable[[int], str] | None:
+    """`tick_dates` for this user: the declared T0s its partner may see, in its zone."""
+    with hub.db.read() as session:
+        try:
+            declared = realtime.declarations(hub, session, actor)
+        except NotFound:  # no workspace imported yet
+            return None
+        zone = realtime.zone_of(session, actor.user_id)
+    return tick_dates([(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared],
+                      zone, scope)
+
+
 def _with_real(ctx: Any, text: str) -> str:
     """Each T+ in ``text`` followed by its real date(s)."""
     if not _declared(ctx):
