@@ -113,3 +113,21 @@ def test_a_thread_about_an_unknown_subject_marks_which_one_and_keeps_the_message
     assert 'value="Ferries"' in control(answer.text, "t-title")
     assert "Can we talk about the ferries?</textarea>" in answer.text
     unmarked(answer.text, "t-text")
+
+
+def test_a_decision_with_a_bad_deadline_marks_it_and_keeps_the_question(pages):
+    nor = pages.client("NOR")
+    form = nor.get("/decisions").text
+    answer = nor.post("/decisions", data={
+        "csrf": csrf_of(form), "title": "Apron", "text": "Open the remote apron early?",
+        "deadline": "soon", "partners": ["SOU"]})
+    assert answer.status_code == 422
+    assert "ISO 8601" in marked(answer.text, "d-deadline")
+    unmarked(answer.text, "d-text")
+    assert 'value="Apron"' in control(answer.text, "d-title")
+    assert "Open the remote apron early?</textarea>" in answer.text
+    assert re.search(r'value="SOU" checked', answer.text)
+    nobody = nor.post("/decisions", data={"csrf": csrf_of(form), "text": "Who decides?"})
+    assert nobody.status_code == 422
+    assert 'id="d-partners" aria-describedby="d-partners-error"' in nobody.text
+    assert '<p class="field-error" id="d-partners-error">' in nobody.text

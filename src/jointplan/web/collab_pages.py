@@ -309,12 +309,14 @@ DECISION_FIELDS = ("title", "text", "deadline")
 
 
 def _decisions_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
-                    errors: list[str], status: int = 200) -> Response:
+                    errors: list[str], status: int = 200,
+                    field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         rows = collab.list_decisions(hub, session, actor)
     _, partners = _partners(hub, actor)
     return page(request, "decisions.html", actor, section="decisions", decisions=rows,
-                partners=partners, values=values, errors=errors, status=status)
+                partners=partners, values=values, errors=errors,
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/decisions")
@@ -339,8 +341,10 @@ def new_decision(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
         decision_id = collab.create_decision(hub, actor, {
             **values, "deadline": _deadline(values["deadline"]) or None})
     except Invalid as exc:
-        return _decisions_page(request, hub, actor, values=values, status=422,
-                               errors=[f"{exc.field}: {exc}"])
+        top, wrong = at_field(exc, {"title": "d-title", "text": "d-text",
+                                    "deadline": "d-deadline", "partners": "d-partners"})
+        return _decisions_page(request, hub, actor, values=values, status=422, errors=top,
+                               field_errors=wrong)
     return done(f"/decisions/{decision_id}", "decision")
 
 
