@@ -131,3 +131,21 @@ def test_a_decision_with_a_bad_deadline_marks_it_and_keeps_the_question(pages):
     assert nobody.status_code == 422
     assert 'id="d-partners" aria-describedby="d-partners-error"' in nobody.text
     assert '<p class="field-error" id="d-partners-error">' in nobody.text
+
+
+def test_an_observation_with_a_bad_time_comes_back_with_the_time_marked(pages):
+    nor = pages.client("NOR")
+    form = nor.get("/scenarios").text
+    answer = nor.post("/scenarios/observations/preview", data={
+        "csrf": csrf_of(form), "indicator": "war-risk-premium", "seen": "yes",
+        "at": "yesterday", "share": ["SOU"]})
+    assert answer.status_code == 422
+    assert marked(answer.text, "at")
+    assert 'value="yesterday"' in control(answer.text, "at")
+    assert '<option value="war-risk-premium" selected>' in answer.text
+    assert 'name="seen" value="yes" required checked' in answer.text
+    unseen = nor.post("/scenarios/observations/preview", data={
+        "csrf": csrf_of(form), "indicator": "war-risk-premium"})
+    assert unseen.status_code == 422
+    assert 'id="seen" aria-describedby="seen-error"' in unseen.text
+    assert '<p class="field-error" id="seen-error">' in unseen.text

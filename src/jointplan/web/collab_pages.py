@@ -450,15 +450,22 @@ def observation_preview(request: Request, hub: HubDep, actor: PageActor,
     """Before reporting: the likelihoods now and with the observation (nothing stored)."""
     values = {"indicator": field(form, "indicator"), "seen": field(form, "seen"),
               "at": field(form, "at"), "share": fields(form, "share")}
-    if values["seen"] not in ("yes", "no"):
+
+    def again(top: list[str], wrong: dict[str, str]) -> Response:
+        """The form once more, what was chosen kept, each problem at its field."""
+        view, partners = _partners(hub, actor)
         return page(request, "observation_confirm.html", actor, section="scenarios",
-                    status=422, effect=None, values=values,
-                    errors=["Say whether the indicator was seen (yes or no)."])
+                    status=422, effect=None, values=values, form_values=values,
+                    indicators=view["indicators"], partners=partners, errors=top,
+                    field_errors=wrong)
+
+    if values["seen"] not in ("yes", "no"):
+        return again([], {"seen": "Say whether the indicator was seen (yes or no)."})
     try:
         effect = collab.observation_effect(hub, actor, _observation_body(values, actor))
     except Invalid as exc:
-        return page(request, "observation_confirm.html", actor, section="scenarios",
-                    status=422, effect=None, values=values, errors=[f"{exc.field}: {exc}"])
+        return again(*at_field(exc, {"indicator": "indicator", "seen": "seen", "at": "at",
+                                     "share": "observe-share"}))
     with hub.db.read() as session:
         titles = {s["id"]: s["title"]
                   for s in plans.workspace_view(hub, session, actor)["scenarios"]}

@@ -310,6 +310,7 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("flash", FLASH.get(request.query_params.get("done", "")))
     context.setdefault("section", "")
     context.setdefault("errors", [])
+    context.setdefault("field_errors", {})  # a form's problems at their fields, by control id
     if actor is not None:
         context.update(real_time(request, actor))
         if "unread" not in context:
