@@ -166,8 +166,14 @@ def _gap_context(hub: Hub, actor: Actor, values: Json) -> Json | None:
             "targets": [p for p in view["plans"] if p.get("owner") == gap["from"]]}
 
 
+PROPOSAL_CONTROLS = {"change.start": "n-start", "change.quantity": "n-qty",
+                     "change.resource": "n-res"}
+"""The proposal form's controls for a task, by the use case's field (the rest on top)."""
+
+
 def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
-                   errors: list[str], status: int = 200) -> Response:
+                   errors: list[str], status: int = 200,
+                   field_errors: dict[str, str] | None = None) -> Response:
     """The form for one item (a task, or a provision answering a gap), or the items to
     choose from: never a typed id."""
     context: Json = {"options": None, "gap": None, "choices": [], "plan_choice": None}
@@ -194,7 +200,7 @@ def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
         context["choices"] = others
     return page(request, "proposal_new.html", actor, section="proposals", values=values,
                 errors=errors, resources=_partners(hub, actor)[0]["resources"],
-                status=status, **context)
+                field_errors=field_errors or {}, status=status, **context)
 
 
 def _form_values(source: Any) -> Json:
@@ -230,7 +236,8 @@ def proposal_preview(request: Request, hub: HubDep, actor: PageActor,
         effect = collab.preview_proposal(hub, actor, {"plan": values["plan"],
                                                       "change": _change(values)})
     except Invalid as exc:
-        return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
+        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return page(request, "proposal_preview.html", actor, section="proposals", values=values,
                 effect=effect, fields=PROPOSAL_FIELDS)
 
@@ -243,7 +250,8 @@ def new_proposal(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
             "plan": values["plan"], "change": _change(values), "reason": values["reason"],
             "about": _about(values)})
     except Invalid as exc:
-        return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
+        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return done(f"/proposals/{proposal_id}", "proposed")
 
 
