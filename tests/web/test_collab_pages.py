@@ -169,7 +169,9 @@ def test_notifications_say_what_to_act_on_with_an_unread_count_per_person(pages)
     count = int(re.search(r'class="badge unread-count">(\d+)', header).group(1))
     assert count >= 1
     page = nor.get("/notifications").text
-    assert f'href="/proposals/{pid}"' in page and "SOU proposes a change" in page
+    # An unread notification opens through a POST that marks it read (a GET never writes).
+    assert f'href="/proposals/{pid}"' not in page and "SOU proposes a change" in page
+    assert 'name="open" value="yes"' in page
     assert "ran an analysis" not in page
     nid = re.search(r'name="id" value="([^"]+)"', page).group(1)
     nor.post("/notifications/read", data={"csrf": csrf_of(page), "id": nid})
@@ -180,7 +182,7 @@ def test_notifications_say_what_to_act_on_with_an_unread_count_per_person(pages)
     assert "unread-count" not in nor.get("/plans").text
     # The answer goes back to the sender, and a reply in a thread to the other side.
     collab.decide_proposal(pages.hub, actor(pages, "NOR"), pid, False, "the tide")
-    assert f'href="/proposals/{pid}"' in pages.client("SOU").get("/notifications").text
+    assert "declined" in pages.client("SOU").get("/notifications").text
     # Another partner's notifications cannot be marked from here.
     sou_page = pages.client("SOU").get("/notifications").text
     sou_id = re.search(r'name="id" value="([^"]+)"', sou_page).group(1)
@@ -189,6 +191,32 @@ def test_notifications_say_what_to_act_on_with_an_unread_count_per_person(pages)
                                                     "id": "A" * len(sou_id)})
     assert foreign.status_code == nothing.status_code == 404
     assert foreign.text == nothing.text
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_page(pages):
+    pid = _open_proposal(pages)
+    nor = pages.client("NOR")
+    page = nor.get("/notifications").text
+    opener = re.search(r'<form method="post" action="/notifications/read" class="inline">'
+                       r'<input type="hidden" name="csrf" value="[^"]+">'
+                       r'<input type="hidden" name="id" value="([^"]+)">'
+                       r'<input type="hidden" name="open" value="yes"><button[^>]*>'
+                       r'SOU proposes a change', page)
+    assert opener, "no Open form for the proposal's notification"
+    before = nor.get("/plans").text
+    count = int(re.search(r'class="badge unread-count">(\d+)', before).group(1))
+    # Following the page by GET writes nothing: still unread.
+    nor.get(f"/proposals/{pid}")
+    assert f'class="badge unread-count">{count}<' in nor.get("/plans").text
+    opened = nor.post("/notifications/read", data={"csrf": csrf_of(page),
+                                                    "id": opener.group(1), "open": "yes"})
+    assert opened.status_code == 303 and opened.headers["location"] == f"/proposals/{pid}"
+    left = re.search(r'class="badge unread-count">(\d+)', nor.get("/plans").text)
+    assert (int(left.group(1)) if left else 0) == count - 1
+    # Read now: a plain link, and the open form is gone.
+    after = nor.get("/notifications").text
+    assert f'<a href="/proposals/{pid}">SOU proposes a change' in after
+    assert f'value="{opener.group(1)}"><input type="hidden" name="open"' not in after
 
 
 def test_an_observation_is_confirmed_with_its_effect_then_corrected_and_retracted(pages):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+from jointplan.server.t0 import local_iso
+
 from .conftest import csrf_of
+from .test_pages import private  # noqa: F401  (a fixture)
 
 
 def _declare(client, scenario: str, t0: str, **extra: str):  # type: ignore[no-untyped-def]
@@ -92,3 +95,56 @@ def test_a_calendar_address_is_shown_once_and_works_until_revoked(pages):
                     data={"csrf": csrf_of(nor.get("/time").text)}).status_code == 404
     assert sou.post(f"/time/feeds/{feed_id}/revoke", data={"csrf": csrf}).status_code == 303
     assert pages.client().get(path).status_code == 404
+
+
+TIME = re.compile(r'<time datetime="([^"]+)">([^<]*)</time>')
+
+
+def _in_zone(html: str, zone: str, label: str) -> int:
+    """Every <time> of a page reads its instant in `zone`, named; how many there are."""
+    found = TIME.findall(html)
+    for instant, text in found:
+        assert text == local_iso(instant, zone) and text.endswith(f" {label}"), (instant, text)
+    return len(found)
+
+
+def test_every_time_on_the_collaboration_pages_is_in_the_users_zone(pages, private):  # noqa: F811
+    sou, nor = pages.client("SOU"), pages.client("NOR")
+    for client in (sou, nor):
+        csrf = csrf_of(client.get("/time").text)
+        assert client.post("/time/zone", data={"csrf": csrf, "timezone": "Asia/Tokyo"}
+                           ).status_code == 303
+    for client, address, least in (
+            (sou, f"/threads/{private['thread']}", 1),
+            (nor, "/notifications", 1),
+            (nor, f"/proposals/{private['proposal']}", 1),
+            (sou, f"/decisions/{private['decision']}", 1),
+            (nor, f"/scenarios/observations/{private['observation']}", 1),
+            (nor, f"/conflicts/{private['conflict']}", 0)):
+        # (a conflict's history is empty until its status changes)
+        answer = client.get(address)
+        assert answer.status_code == 200, address
+        assert _in_zone(answer.text, "Asia/Tokyo", "JST") >= least, address
+
+
+TICK_DATE = re.compile(r'<text [^>]*class="tick tick-date"[^>]*>([^<]+)</text>')
+
+
+def test_chart_ticks_carry_the_real_date_in_the_users_zone_once_declared(pages):
+    sou = pages.client("SOU")
+    assert not TICK_DATE.findall(sou.get("/plans/sou-aster").text)
+    assert not TICK_DATE.findall(sou.get("/plans?scenario=unrest-aster").text)
+    assert _declare(pages.client("NOR"), "unrest-aster", "2026-11-20T08:00Z").status_code == 303
+    csrf = csrf_of(sou.get("/time").text)
+    assert sou.post("/time/zone", data={"csrf": csrf, "timezone": "Europe/Oslo"}
+                    ).status_code == 303
+    for address in ("/plans/sou-aster", "/plans?scenario=unrest-aster"):
+        dates = TICK_DATE.findall(sou.get(address).text)
+        # the first tick is T0 itself, in SOU's zone, named; every tick names it
+        assert dates and dates[0] == "2026-11-20 09:00 CET", (address, dates)
+        assert all(d.endswith((" CET", " CEST")) for d in dates)
+    # NOR keeps UTC; a plan under another, undeclared, scenario has no dates on its ticks
+    nor = pages.client("NOR")
+    assert TICK_DATE.findall(nor.get("/plans/sou-aster").text)[0] == "2026-11-20 08:00 UTC"
+    assert not TICK_DATE.findall(nor.get("/plans/nor-shipping").text)
+    assert not TICK_DATE.findall(nor.get("/plans?scenario=closure-long").text)

@@ -14,7 +14,17 @@ from ..server import collab, findings, plans
 from ..server.hub import Hub, Invalid, RateLimited, allow
 from ..services.accounts import Actor
 from ..sharing import actions
-from .render import FormDep, PageActor, PageRoute, done, field, fields, page, safe_next
+from .render import (
+    FormDep,
+    PageActor,
+    PageRoute,
+    at_field,
+    done,
+    field,
+    fields,
+    page,
+    safe_next,
+)
 from .shape import find_item, find_plan
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,13 +42,14 @@ def _partners(hub: Hub, actor: Actor) -> tuple[Json, list[str]]:
 
 
 def _threads_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
-                  errors: list[str], status: int = 200) -> Response:
+                  errors: list[str], status: int = 200,
+                  field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         threads = collab.list_threads(hub, session, actor)
     _, partners = _partners(hub, actor)
     return page(request, "threads.html", actor, section="threads", threads=threads,
                 partners=partners, kinds=SUBJECT_KINDS, values=values, errors=errors,
-                status=status)
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/threads")
@@ -59,17 +70,21 @@ def new_thread(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -
             "subject": {"kind": values["kind"], "ref": values["ref"]},
             "title": values["title"], "text": values["text"], "share": values["share"]})
     except Invalid as exc:
-        return _threads_page(request, hub, actor, values=values, status=422,
-                             errors=[f"{exc.field}: {exc}"])
+        top, wrong = at_field(exc, {"subject.kind": "t-kind", "subject.ref": "t-ref",
+                                    "subject": "t-ref", "title": "t-title", "text": "t-text",
+                                    "share": "t-share"})
+        return _threads_page(request, hub, actor, values=values, status=422, errors=top,
+                             field_errors=wrong)
     return done(f"/threads/{thread_id}", "thread")
 
 
 def _thread_page(request: Request, hub: Hub, actor: Actor, thread_id: str, *,
-                 errors: list[str], text: str = "", status: int = 200) -> Response:
+                 errors: list[str], text: str = "", status: int = 200,
+                 field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         thread = collab.get_thread(hub, session, actor, thread_id)
     return page(request, "thread.html", actor, section="threads", thread=thread,
-                errors=errors, text=text, status=status)
+                errors=errors, text=text, field_errors=field_errors or {}, status=status)
 
 
 @router.get("/threads/{thread_id}")
@@ -85,7 +100,8 @@ def new_message(request: Request, hub: HubDep, actor: PageActor, thread_id: str,
         collab.post_message(hub, actor, thread_id, {"text": text,
                                                     "share": fields(form, "share")})
     except Invalid as exc:
-        return _thread_page(request, hub, actor, thread_id, errors=[f"{exc.field}: {exc}"],
+        top, wrong = at_field(exc, {"text": "reply-text", "share": "reply-share"})
+        return _thread_page(request, hub, actor, thread_id, errors=top, field_errors=wrong,
                             text=text, status=422)
     return done(f"/threads/{thread_id}", "message", "#messages")
 
@@ -150,8 +166,14 @@ def _gap_context(hub: Hub, actor: Actor, values: Json) -> Json | None:
             "targets": [p for p in view["plans"] if p.get("owner") == gap["from"]]}
 
 
+PROPOSAL_CONTROLS = {"change.start": "n-start", "change.quantity": "n-qty",
+                     "change.resource": "n-res"}
+"""The proposal form's controls for a task, by the use case's field (the rest on top)."""
+
+
 def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
-                   errors: list[str], status: int = 200) -> Response:
+                   errors: list[str], status: int = 200,
+                   field_errors: dict[str, str] | None = None) -> Response:
     """The form for one item (a task, or a provision answering a gap), or the items to
     choose from: never a typed id."""
     context: Json = {"options": None, "gap": None, "choices": [], "plan_choice": None}
@@ -178,7 +200,7 @@ def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
         context["choices"] = others
     return page(request, "proposal_new.html", actor, section="proposals", values=values,
                 errors=errors, resources=_partners(hub, actor)[0]["resources"],
-                status=status, **context)
+                field_errors=field_errors or {}, status=status, **context)
 
 
 def _form_values(source: Any) -> Json:
@@ -214,7 +236,8 @@ def proposal_preview(request: Request, hub: HubDep, actor: PageActor,
         effect = collab.preview_proposal(hub, actor, {"plan": values["plan"],
                                                       "change": _change(values)})
     except Invalid as exc:
-        return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
+        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return page(request, "proposal_preview.html", actor, section="proposals", values=values,
                 effect=effect, fields=PROPOSAL_FIELDS)
 
@@ -227,7 +250,8 @@ def new_proposal(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
             "plan": values["plan"], "change": _change(values), "reason": values["reason"],
             "about": _about(values)})
     except Invalid as exc:
-        return _proposal_form(request, hub, actor, values, [f"{exc.field}: {exc}"], 422)
+        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return done(f"/proposals/{proposal_id}", "proposed")
 
 
@@ -293,12 +317,14 @@ DECISION_FIELDS = ("title", "text", "deadline")
 
 
 def _decisions_page(request: Request, hub: Hub, actor: Actor, *, values: Json,
-                    errors: list[str], status: int = 200) -> Response:
+                    errors: list[str], status: int = 200,
+                    field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         rows = collab.list_decisions(hub, session, actor)
     _, partners = _partners(hub, actor)
     return page(request, "decisions.html", actor, section="decisions", decisions=rows,
-                partners=partners, values=values, errors=errors, status=status)
+                partners=partners, values=values, errors=errors,
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/decisions")
@@ -323,8 +349,10 @@ def new_decision(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
         decision_id = collab.create_decision(hub, actor, {
             **values, "deadline": _deadline(values["deadline"]) or None})
     except Invalid as exc:
-        return _decisions_page(request, hub, actor, values=values, status=422,
-                               errors=[f"{exc.field}: {exc}"])
+        top, wrong = at_field(exc, {"title": "d-title", "text": "d-text",
+                                    "deadline": "d-deadline", "partners": "d-partners"})
+        return _decisions_page(request, hub, actor, values=values, status=422, errors=top,
+                               field_errors=wrong)
     return done(f"/decisions/{decision_id}", "decision")
 
 
@@ -394,6 +422,13 @@ def notifications(request: Request, hub: HubDep, actor: PageActor) -> Response:
 def mark_read(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
     ids = fields(form, "id")
     collab.mark_read(hub, actor, ids or None)
+    if field(form, "open") == "yes" and len(ids) == 1:
+        # "Open": read, then on to the notification's own page (a GET never marks read).
+        with hub.db.read() as session:
+            link = next((n.get("link") for n in collab.notifications(hub, session, actor)
+                         if n["id"] == ids[0]), None)
+        if link:
+            return RedirectResponse(safe_next(link), status_code=303)
     target = field(form, "next")
     if target.startswith("/") and not target.startswith("//"):
         return RedirectResponse(safe_next(target), status_code=303)
@@ -423,15 +458,22 @@ def observation_preview(request: Request, hub: HubDep, actor: PageActor,
     """Before reporting: the likelihoods now and with the observation (nothing stored)."""
     values = {"indicator": field(form, "indicator"), "seen": field(form, "seen"),
               "at": field(form, "at"), "share": fields(form, "share")}
-    if values["seen"] not in ("yes", "no"):
+
+    def again(top: list[str], wrong: dict[str, str]) -> Response:
+        """The form once more, what was chosen kept, each problem at its field."""
+        view, partners = _partners(hub, actor)
         return page(request, "observation_confirm.html", actor, section="scenarios",
-                    status=422, effect=None, values=values,
-                    errors=["Say whether the indicator was seen (yes or no)."])
+                    status=422, effect=None, values=values, form_values=values,
+                    indicators=view["indicators"], partners=partners, errors=top,
+                    field_errors=wrong)
+
+    if values["seen"] not in ("yes", "no"):
+        return again([], {"seen": "Say whether the indicator was seen (yes or no)."})
     try:
         effect = collab.observation_effect(hub, actor, _observation_body(values, actor))
     except Invalid as exc:
-        return page(request, "observation_confirm.html", actor, section="scenarios",
-                    status=422, effect=None, values=values, errors=[f"{exc.field}: {exc}"])
+        return again(*at_field(exc, {"indicator": "indicator", "seen": "seen", "at": "at",
+                                     "share": "observe-share"}))
     with hub.db.read() as session:
         titles = {s["id"]: s["title"]
                   for s in plans.workspace_view(hub, session, actor)["scenarios"]}

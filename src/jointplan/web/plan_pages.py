@@ -21,7 +21,17 @@ from ..server.concurrency import Stale
 from ..server.hub import Hub, Invalid, NotFound
 from ..services.accounts import Actor
 from ..sharing import actions
-from .render import MAX_UPLOAD, FormDep, PageActor, PageRoute, done, field, fragment, page
+from .render import (
+    MAX_UPLOAD,
+    FormDep,
+    PageActor,
+    PageRoute,
+    chart_dates,
+    done,
+    field,
+    fragment,
+    page,
+)
 from .shape import ancestors, find_plan, leaves, plan_markers, plan_rows
 from .svg import timeline
 
@@ -58,10 +68,14 @@ def plan_list(request: Request, hub: HubDep, actor: PageActor, scenario: str = "
         markers += plan_markers(plan, prefix=f"{plan['owner']}: ")
     rows.sort(key=lambda r: r.group)
     titles = {s["id"]: s["title"] for s in view["scenarios"]}
+    tops = {s["id"] for s in view["scenarios"] if not s.get("parent")}
+    dates = chart_dates(hub, actor, tops & ancestors(view["scenarios"], scenario)) \
+        if rows else None
     chart = timeline(rows, markers, title=f"Synchronisation matrix: {titles.get(scenario, '')}",
                      desc="Tasks of every plan you may see that is active in this scenario, "
                      f"from T0, grouped by {group}; objectives' deadlines are dashed lines. "
-                     "The table below holds the same figures.") if rows else None
+                     + ("Each time mark gives T+ and its real date. " if dates else "")
+                     + "The table below holds the same figures.", real=dates) if rows else None
     return page(request, "plans.html", actor, section="plans", view=view, plans=view["plans"],
                 scenario=scenario, leaves=leaf_ids, titles=titles, group=group, chart=chart,
                 rows=rows, markers=markers)
@@ -134,10 +148,12 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             else ""
     owns = plan.get("owner") == actor.partner
     rows = plan_rows(plan)
+    dates = chart_dates(hub, actor, _tops(view, plan)) if rows else None
     chart = timeline(rows, plan_markers(plan), title=f"Timeline of {plan.get('title', plan_id)}",
                      desc="Tasks from T0 grouped by phase, then the windows of expectations "
-                     "and provisions; objectives' deadlines are dashed lines. The tables "
-                     "below hold the same figures.") if rows else None
+                     "and provisions; objectives' deadlines are dashed lines. "
+                     + ("Each time mark gives T+ and its real date. " if dates else "")
+                     + "The tables below hold the same figures.", real=dates) if rows else None
     return {"view": view, "plan": plan, "versions": versions, "diff": _diff_lines(diff_text),
             "changes": changes,
             "diff_from": diff_from, "diff_to": diff_to, "diff_error": diff_error,
@@ -151,7 +167,7 @@ def plan_context(hub: Hub, actor: Actor, plan_id: str, *, preview: str = "",
             "areas": {a["id"]: a["name"] for a in view["areas"]},
             "problems": [], "upload_text": [], "edit": {}, "section": "plans",
             "t0_scope": _tops(view, plan), "marking": marking,
-            "field_errors": {}, "status_values": {},
+            "field_errors": {}, "status_values": {}, "upload_values": {},
             "risk_leaves": leaves(view["scenarios"])}
 
 
@@ -258,11 +274,13 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
     import. Every field the form does not touch is kept as stored (`x-` keys too)."""
     values = {k: field(form, k) for k in ("task", "start", "duration", "min", "max", "reason")}
     errors: list[str] = []
+    # A problem with one field is shown next to it (field id -> message); the rest on top.
+    wrong: dict[str, str] = {}
     with hub.db.read() as session:
         _, doc = plans.stored_document(hub, session, actor, plan_id)
     task = next((x for x in doc.get("tasks", []) if x.get("id") == values["task"]), None)
     if task is None:
-        errors.append("Task: choose a task of this plan.")
+        wrong["edit-task"] = "Choose a task of this plan."
     try:
         base = _base(form)
     except Invalid as exc:
@@ -270,16 +288,26 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
     try:
         start = format_time(parse_time(values["start"]))
     except TimecodeError as exc:
-        errors.append(f"Start: {exc}")
-    try:
-        likely = format_duration(parse_duration(values["duration"]))
-        low = format_duration(parse_duration(values["min"])) if values["min"] else None
-        high = format_duration(parse_duration(values["max"])) if values["max"] else None
-    except TimecodeError as exc:
-        errors.append(f"Duration: {exc}")
+        wrong["edit-start"] = f"Start: {exc}"
+    low = high = None
+    for key, name in (("duration", "Duration"), ("min", "Shortest"), ("max", "Longest")):
+        if key != "duration" and not values[key]:
+            continue
+        try:
+            text = format_duration(parse_duration(values[key]))
+        except TimecodeError as exc:
+            wrong[f"edit-{key}"] = f"{name}: {exc}"
+            continue
+        if key == "duration":
+            likely = text
+        elif key == "min":
+            low = text
+        else:
+            high = text
     if (values["min"] == "") != (values["max"] == ""):
-        errors.append("Duration: give both min and max, or neither.")
-    if not errors and task is not None:
+        empty = "edit-min" if values["min"] == "" else "edit-max"
+        wrong.setdefault(empty, "Give both the shortest and the longest, or neither.")
+    if not errors and not wrong and task is not None:
         task["start"] = start
         task["duration"] = {"likely": likely, "min": low, "max": high} if low else likely
         reason = values["reason"] or f"changed {values['task']} on the plan page"
@@ -289,12 +317,18 @@ def edit_task(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
             return done(f"/plans/{plan_id}", "edited", "#history")
         except InvalidWorkspace as exc:
             errors += [f"{p.file}:{p.line}:{p.column}: {p.message}" for p in exc.problems]
+            # The check of the whole plan names the task's field: mark the form's field.
+            for p in exc.problems:
+                key = ("edit-start" if "start" in p.message or "flex" in p.message else
+                       "edit-duration" if "duration" in p.message else "")
+                if key:
+                    wrong.setdefault(key, p.message)
         except Invalid as exc:
             errors.append(str(exc))
         except Stale as exc:
             return _again(request, hub, actor, plan_id, status=409, edit=values,
                           errors=[_changed(exc)])
-    return _again(request, hub, actor, plan_id, errors=errors, edit=values)
+    return _again(request, hub, actor, plan_id, errors=errors, edit=values, field_errors=wrong)
 
 
 @router.post("/plans/{plan_id}/upload")
@@ -303,35 +337,40 @@ def upload(request: Request, hub: HubDep, actor: PageActor, plan_id: str,
     """Import a plan file (all or nothing); problems are shown at their lines."""
     _may_change(hub, actor, plan_id)
     upload_ = form.get("file") if form is not None else None
+    kept = {"reason": field(form, "reason")}
+
+    def wrong(message: str, **extra: Any) -> Response:
+        """The page again, the file field marked with the message, the reason kept."""
+        return _again(request, hub, actor, plan_id, upload_values=kept,
+                      field_errors={"upload-file": message}, **extra)
+
     if not isinstance(upload_, UploadFile) or not upload_.filename:
-        return _again(request, hub, actor, plan_id, errors=["Upload: choose a file."])
+        return wrong("Choose a file.")
     data = upload_.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return _again(request, hub, actor, plan_id,
-                      errors=["Upload: the file is larger than 1 MB."])
+        return wrong("The file is larger than 1 MB.")
     name = upload_.filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
         # A new version of this page's plan is made from the version the page showed.
         bases = ({plan_id: _base(form)}
                  if plan_id in plans.uploaded_plan_ids([Source(name, data)]) else None)
         result = plans.import_files(hub, actor, [Source(name, data)], bases=bases,
-                                    reason=field(form, "reason") or f"uploaded {name}")
+                                    reason=kept["reason"] or f"uploaded {name}")
     except InvalidWorkspace as exc:
         lines = data.decode("utf-8", errors="replace").splitlines()
         by_line: dict[int, list[str]] = {}
         for p in exc.problems:
             by_line.setdefault(p.line, []).append(f"column {p.column}: {p.message}")
-        return _again(request, hub, actor, plan_id,
-                      errors=[f"Upload: {len(exc.problems)} problem(s) in {name}; nothing "
-                              "was stored."],
-                      problems=[f"{p.file}:{p.line}:{p.column}: {p.message}"
-                                for p in exc.problems],
-                      upload_text=[(i, line, by_line.get(i, []))
-                                   for i, line in enumerate(lines, 1)][:2000])
+        return wrong(f"{len(exc.problems)} problem(s) in {name}, shown below at their "
+                     "lines; nothing was stored.",
+                     problems=[f"{p.file}:{p.line}:{p.column}: {p.message}"
+                               for p in exc.problems],
+                     upload_text=[(i, line, by_line.get(i, []))
+                                  for i, line in enumerate(lines, 1)][:2000])
     except Invalid as exc:
-        return _again(request, hub, actor, plan_id, errors=[f"Upload: {exc}"])
+        return wrong(str(exc))
     except Stale as exc:
-        return _again(request, hub, actor, plan_id, status=409,
+        return _again(request, hub, actor, plan_id, status=409, upload_values=kept,
                       errors=[f"Upload: {_changed(exc)}"])
     target = plan_id if plan_id in result["plans"] or not result["plans"] else result["plans"][0]
     return done(f"/plans/{target}", "imported", "#history")

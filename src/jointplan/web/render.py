@@ -104,6 +104,31 @@ def real(ctx: Any, minutes: int) -> str:
                                                              strict=True)) + ")"
 
 
+def tick_dates(t0s: list[tuple[str, datetime]], zone: str,
+               scope: set[str] | None) -> Callable[[int], str] | None:
+    """For a chart's ticks: minutes after T0 -> the real date in ``zone``, named, when
+    exactly one declared T0 applies to what the chart shows (``scope``: its top-level
+    scenarios, None for any); None otherwise — with two T0s a tick has no single date,
+    and the page's header and tables give each."""
+    applying = [at for s, at in t0s if scope is None or s in scope]
+    if len(applying) != 1:
+        return None
+    t0 = applying[0]
+    return lambda minutes: local(t0 + timedelta(minutes=minutes), zone)
+
+
+def chart_dates(hub: Any, actor: Actor, scope: set[str] | None) -> Callable[[int], str] | None:
+    """`tick_dates` for this user: the declared T0s its partner may see, in its zone."""
+    with hub.db.read() as session:
+        try:
+            declared = realtime.declarations(hub, session, actor)
+        except NotFound:  # no workspace imported yet
+            return None
+        zone = realtime.zone_of(session, actor.user_id)
+    return tick_dates([(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared],
+                      zone, scope)
+
+
 def _with_real(ctx: Any, text: str) -> str:
     """Each T+ in ``text`` followed by its real date(s)."""
     if not _declared(ctx):
@@ -266,6 +291,17 @@ def fields(form: FormData | None, name: str) -> list[str]:
     return [v for v in (form.getlist(name) if form is not None else []) if isinstance(v, str)]
 
 
+def at_field(exc: Exception, controls: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """Where a form's problem is shown: next to its control when the problem names a field
+    the form has (`controls` maps the use case's field, or its first part, to the control's
+    id), else in the list at the top. Returns (errors for the top, {control id: message})."""
+    name = str(getattr(exc, "field", "") or "")
+    for key in (name, name.split(".", 1)[0]):
+        if key in controls:
+            return [], {controls[key]: str(exc)}
+    return [f"{name}: {exc}" if name else str(exc)], {}
+
+
 # -- responses --------------------------------------------------------------------
 
 
@@ -274,6 +310,7 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("flash", FLASH.get(request.query_params.get("done", "")))
     context.setdefault("section", "")
     context.setdefault("errors", [])
+    context.setdefault("field_errors", {})  # a form's problems at their fields, by control id
     if actor is not None:
         context.update(real_time(request, actor))
         if "unread" not in context:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -144,8 +145,12 @@ def _label_lines(x: float, y: float, lines: list[str], cls: str) -> str:
 
 def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
              highlight: tuple[int, int] | None = None,
-             highlight_label: str = "conflict window") -> Chart:
+             highlight_label: str = "conflict window",
+             real: Callable[[int], str] | None = None) -> Chart:
     """Tasks (and windows) as bars from T0, grouped, with deadlines as diamonds.
+
+    With `real` (minutes after T0 -> a date naming its zone, for a declared T0), each
+    tick carries that date under its T+, and the ticks are fewer to leave it room.
 
     Nothing is cut: a long row label wraps onto more lines (its row grows), and
     the deadlines' labels are laid in as many lanes as it takes for none to meet
@@ -175,7 +180,8 @@ def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
         placed.append((m, mx, text, a, a + w))
     lane_of = lanes([(a, b) for _, _, _, a, b in placed])
     n_lanes = max(lane_of, default=-1) + 1
-    top = 34 + 16 * n_lanes
+    dated = 14 if real else 0  # a second line of tick labels: the real dates
+    top = 34 + dated + 16 * n_lanes
     width_chars = int((LABEL - 24) / CHAR)
     heights = []
     for group, row in lines:
@@ -186,18 +192,22 @@ def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
     links = any(r.href for r in rows)
     head, tail = _open(title, desc, height, "timeline", links)
     out = [head]
-    step = _step(t1 - t0)
+    step = _step(t1 - t0, 6 if real else 12)
     tick = (t0 // step) * step
     while tick <= t1:
         if tick >= t0:
             tx = x(tick)
             label = format_time(tick)
-            half = len(label) * SMALL / 2
+            date = real(tick) if real else ""
+            half = max(len(label), len(date)) * SMALL / 2
             anchor = "end" if tx + half > WIDTH - 2 else "middle"
             out.append(f'<line class="gridline" x1="{_fmt(tx)}" x2="{_fmt(tx)}" '
                        f'y1="{top - 6}" y2="{_fmt(height - 6)}"/>')
             out.append(_text(tx if anchor == "middle" else WIDTH - 2, 14, label, "tick",
                              anchor))
+            if date:
+                out.append(_text(tx if anchor == "middle" else WIDTH - 2, 28, date,
+                                 "tick tick-date", anchor))
         tick += step
     if highlight:
         a, b = x(highlight[0]), x(highlight[1])
@@ -206,7 +216,7 @@ def timeline(rows: list[Row], markers: list[Marker], *, title: str, desc: str,
                    f"<title>{escape(highlight_label + ' ' + format_time(highlight[0]))}"
                    f"{escape(' to ' + format_time(highlight[1]))}</title></rect>")
     for (m, mx, text, a, _), lane in zip(placed, lane_of, strict=True):
-        y = 30 + 16 * lane
+        y = 30 + dated + 16 * lane
         out.append(f'<line class="deadline" x1="{_fmt(mx)}" x2="{_fmt(mx)}" y1="{y}" '
                    f'y2="{_fmt(height - 6)}"/>')
         out.append(f'<path class="deadline-mark" data-at="{m.at}" '
