@@ -20,8 +20,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def new_id() -> str:
-    """An opaque, unguessable, never sequential id for addresses and responses."""
-    return secrets.token_urlsafe(12)
+    """An opaque, unguessable, never sequential id for addresses and responses.
+
+    96 random bits in URL-safe base64; an id never begins with ``-``, so a
+    command line never reads one as an option (``tokens revoke ID`` needs no
+    ``--``)."""
+    while True:
+        value = secrets.token_urlsafe(12)
+        if value[0] != "-":
+            return value
 
 
 def now() -> datetime:
