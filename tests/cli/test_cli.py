@@ -199,3 +199,16 @@ def test_deconflict_with_the_makespan_objective_adds_the_latest_finish():
 def test_an_unknown_schema_is_refused():
     result = runner.invoke(app, ["schema", "nothing"])
     assert result.exit_code == 2 and "plan, exercise, deconflict or drill-schedule" in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["check"], ["simulate", "--scenario", "unrest-aster", "--samples", "100"],
+    ["deconflict", "--scenario", "unrest-aster"],
+])
+def test_every_command_prints_one_object_for_a_bad_option(command):
+    result = runner.invoke(app, [command[0], EXAMPLE, *command[1:], "--as", "XYZ", "--json"])
+    assert result.exit_code == 2
+    body = json.loads(result.stdout)
+    assert set(body) == {"problems", "error"}
+    assert "XYZ is not a partner" in body["error"]
+    assert body["problems"] == [{"message": body["error"]}]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +13,7 @@ from ..analysis.deconflict import DEFAULT_TIME_LIMIT, Options
 from ..files import InvalidWorkspace
 from ..model import format_time
 from ..services.deconflict import deconflict_report
-from .output import EXIT_INVALID, invalid, print_json
+from .output import invalid, print_json, usage
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +46,7 @@ def deconflict(
     found), 2 when the workspace or an option is invalid.
     """
     if objective not in ("overload", "makespan"):
-        _usage(f"--objective must be overload or makespan, not {objective!r}", as_json)
+        usage(f"--objective must be overload or makespan, not {objective!r}", as_json)
     options = Options(objective="makespan" if objective == "makespan" else "overload",
                       time_limit=time_limit)
     try:
@@ -55,19 +54,11 @@ def deconflict(
     except InvalidWorkspace as exc:
         invalid(exc, as_json)
     except ValueError as exc:
-        _usage(str(exc), as_json)
+        usage(str(exc), as_json)
     if as_json:
         print_json(report)
     else:
         _tables(report)
-
-
-def _usage(message: str, as_json: bool) -> NoReturn:
-    """A bad option: one line on standard error, and ``{"problems": [...]}`` with --json."""
-    sys.stderr.write(f"jointplan: {message}\n")
-    if as_json:
-        print_json({"problems": [{"message": message}]})
-    raise typer.Exit(EXIT_INVALID)
 
 
 def _tables(report: dict[str, Any]) -> None:

@@ -31,10 +31,14 @@ def invalid(exc: InvalidWorkspace, as_json: bool) -> NoReturn:
 
 
 def usage(message: str, as_json: bool = False) -> NoReturn:
-    """A bad option value: one line on standard error, exit 2."""
+    """A bad option value: one line on standard error, exit 2.
+
+    With ``--json`` every command prints the same object: ``problems`` (as a
+    file problem, without a location) and ``error``, the message alone, which
+    ``check`` and ``simulate`` printed before ``problems`` was added."""
     sys.stderr.write(f"jointplan: {message}\n")
     if as_json:
-        print_json({"error": message})
+        print_json({"problems": [{"message": message}], "error": message})
     raise typer.Exit(EXIT_INVALID)
 
 
