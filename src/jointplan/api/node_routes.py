@@ -3,6 +3,8 @@
 No user signs in here: the caller is a peer node, known by the Ed25519 key
 its operator added (`jointplan node peers add`), and the answer is what the
 sharing gate releases to that peer, signed by this node (server/federation/).
+A refusal (``NodeError``) is a 403 naming the field, from the one handler in
+api/app.py.
 """
 
 from __future__ import annotations
@@ -10,11 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from ..server.federation.deconflict import answer_psi, answer_result
-from ..server.federation.keys import NodeError
 from ..server.federation.sync import answer
 from .deps import HubDep
 from .reports import Closed
@@ -44,13 +44,9 @@ class Refusal(Closed):
 @router.post("/releases", response_model=ReleaseOut,
              responses={403: {"model": Refusal, "description": "not a peer, or its request "
                               "is not signed by its active key, stale or replayed"}})
-def release(hub: HubDep, request: ReleaseRequest) -> ReleaseOut | JSONResponse:
+def release(hub: HubDep, request: ReleaseRequest) -> ReleaseOut:
     """The signed release for the peer that signed the request."""
-    try:
-        text = answer(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return ReleaseOut(bundle=text)
+    return ReleaseOut(bundle=answer(hub, request.model_dump(by_alias=True)))
 
 
 class Envelope(Strict):
@@ -103,22 +99,14 @@ class PsiConfirmed(Closed):
 @router.post("/psi", response_model=PsiAnswer,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or too many runs in the last hour"}})
-def psi_request(hub: HubDep, request: PsiRequest) -> PsiAnswer | JSONResponse:
+def psi_request(hub: HubDep, request: PsiRequest) -> PsiAnswer:
     """Private deconfliction, message 1: blinded tokens in, the answerer's blinded set out."""
-    try:
-        out = answer_psi(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return PsiAnswer.model_validate(out)
+    return PsiAnswer.model_validate(answer_psi(hub, request.model_dump(by_alias=True)))
 
 
 @router.post("/psi/result", response_model=PsiConfirmed,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or no such run"}})
-def psi_result(hub: HubDep, request: PsiResult) -> PsiConfirmed | JSONResponse:
+def psi_result(hub: HubDep, request: PsiResult) -> PsiConfirmed:
     """Private deconfliction, message 2: the collisions found in, those confirmed out."""
-    try:
-        out = answer_result(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return PsiConfirmed.model_validate(out)
+    return PsiConfirmed.model_validate(answer_result(hub, request.model_dump(by_alias=True)))
