@@ -14,7 +14,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from ..server.federation.deconflict import answer_psi, answer_result
+from ..server.federation.deconflict import answer_psi, answer_refine, answer_result
 from ..server.federation.sync import answer
 from .deps import HubDep
 from .reports import Closed
@@ -63,6 +63,13 @@ class PsiRequest(Envelope):
                          "(openmined-psi Request, base64)")
 
 
+class PsiRefine(PsiRequest):
+    run: str = Field(max_length=32, description="the run message 1 started")
+    met: list[tuple[Literal["capacity", "area"], str, str, int]] = Field(
+        max_length=100_000, description="the coarse buckets that met: kind, scenario, "
+        "place, first minute of the day")
+
+
 class PsiAnswer(Closed):
     run: str
     setup: str = Field(description="the answerer's blinded tokens (ServerSetup, base64)")
@@ -78,35 +85,36 @@ class CollisionModel(Strict):
     overflow: int
 
 
-class CollisionOut(Closed):
-    kind: Literal["capacity", "area"]
-    scenario: str
-    place: str
-    start: int
-    end: int
-    overflow: int
-
-
 class PsiResult(Envelope):
     run: str = Field(max_length=32)
     collisions: list[CollisionModel] = Field(max_length=100_000)
 
 
-class PsiConfirmed(Closed):
-    collisions: list[CollisionOut]
+class PsiLogged(Closed):
+    run: str = Field(description="the run, logged on the answering node")
 
 
 @router.post("/psi", response_model=PsiAnswer,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or too many runs in the last hour"}})
 def psi_request(hub: HubDep, request: PsiRequest) -> PsiAnswer:
-    """Private deconfliction, message 1: blinded tokens in, the answerer's blinded set out."""
+    """Private deconfliction, message 1 (coarse pass): blinded tokens in, the answerer's
+    blinded set out."""
     return PsiAnswer.model_validate(answer_psi(hub, request.model_dump(by_alias=True)))
 
 
-@router.post("/psi/result", response_model=PsiConfirmed,
+@router.post("/psi/refine", response_model=PsiAnswer,
+             responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
+                              "no such run awaiting it, or not as many tokens as the buckets "
+                              "that met take"}})
+def psi_refine(hub: HubDep, request: PsiRefine) -> PsiAnswer:
+    """Private deconfliction, message 2: the fine pass where coarse buckets met."""
+    return PsiAnswer.model_validate(answer_refine(hub, request.model_dump(by_alias=True)))
+
+
+@router.post("/psi/result", response_model=PsiLogged,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or no such run"}})
-def psi_result(hub: HubDep, request: PsiResult) -> PsiConfirmed:
-    """Private deconfliction, message 2: the collisions found in, those confirmed out."""
-    return PsiConfirmed.model_validate(answer_result(hub, request.model_dump(by_alias=True)))
+def psi_result(hub: HubDep, request: PsiResult) -> PsiLogged:
+    """Private deconfliction, message 3: the collisions found in; only "logged" out."""
+    return PsiLogged.model_validate(answer_result(hub, request.model_dump(by_alias=True)))
