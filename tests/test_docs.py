@@ -295,7 +295,7 @@ def test_the_three_nodes_run_as_written(user_folder, tmp_path_factory):
                                   cwd=user_folder, env=env, stdout=out, stderr=out,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        assert script.wait(timeout=240) == 0, log.read_text()
+        assert script.wait(timeout=480) == 0, log.read_text()  # slow on a loaded machine
         said = log.read_text()
         assert "1 collision(s) with SOU" in said, said
         central = load_checked(ROOT / "examples" / "northern-strait").workspace
