@@ -234,6 +234,12 @@ def test_the_refine_pass_is_part_of_the_run_once_and_sized_by_the_buckets_that_m
         parsed.ParseFromString(setup)
         sizes.append(len(parsed.raw.encrypted_elements))
         assert messages[-1] == {"run": messages[1]["run"]}  # the result says only "logged"
+        with sou.hub.db.read() as s:  # the answering node logged what the asker sent
+            started = [e.detail for e in s.scalars(select(AuditEntry))
+                       if e.action == "node.psi.run" and e.detail.get("role") == "coarse"]
+        with nor.hub.db.read() as s:
+            sent = len(psi.hidden(nor.hub, s, "SOU").coarse(asking=True))
+        assert started[-1]["asker_tokens"] == sent  # one coarse token a day and place
     assert sizes == [4 * 4] * 3  # one day of berth-aster (capacity 4): 4 buckets x 4
     # the run counted once; its refine pass cannot be asked again, nor with a wrong size
     with sou.hub.db.read() as s:
@@ -271,3 +277,24 @@ def test_a_claimed_collision_tells_the_asker_nothing(nodes):
             nor.hub, "SOU", {"run": started["run"], "collisions": [claim]}))
         replies.append(set(reply))
     assert replies == [{"run"}, {"run"}]
+
+
+def test_a_three_way_overflow_where_every_pair_fits_is_not_seen():
+    """What docs/federation.md says pairwise intersection cannot see: loads 2 + 2 + 2 on a
+    resource of capacity 5 overflow, yet no pair of nodes' tokens meet."""
+    from dataclasses import replace
+
+    from jointplan.model import Duration, Resource
+
+    ws = load_checked(EXAMPLE).workspace
+    ws = replace(ws, resources=(Resource("berth-x", "Berth X", 5),), _index={})
+    plan = next(p for p in ws.plans if p.id == "nor-evacuation")
+    task = replace(plan.tasks[0], uses={"berth-x": 2}, start=0,
+                   duration=Duration(300, 300, 300), area=None)
+    partners = ("NOR", "RRA", "SOU")
+    for me in partners:
+        for peer in partners:
+            if me < peer:
+                mine = tokens(ws, [(plan, task)], me, peer)
+                theirs = tokens(ws, [(plan, task)], peer, me)
+                assert psi.intersect_plain(sorted(mine), sorted(theirs)) == []

@@ -95,10 +95,20 @@ def answer_psi(hub: Hub, envelope: dict[str, Any]) -> dict[str, Any]:
         asker = open_envelope(session, envelope)
         check_rate(session, asker)
         theirs = hidden(hub, session, asker).coarse(asking=False)
-        setup, response = answer_request(padded(theirs, len(theirs)),
-                                         unb64(str(envelope.get("request", "")), "request"))
-        logged = log_run(hub, session, asker, "coarse", len(theirs), [])
+        request = unb64(str(envelope.get("request", "")), "request")
+        setup, response = answer_request(padded(theirs, len(theirs)), request)
+        logged = log_run(hub, session, asker, "coarse", len(theirs), [],
+                         asker_tokens=len(_parsed(request).encrypted_elements))
         return {"run": logged.id, "setup": b64(setup), "response": b64(response)}
+
+
+def _parsed(request: bytes) -> Any:
+    parsed = psi.Request()
+    try:
+        parsed.ParseFromString(request)
+    except Exception:  # noqa: BLE001 - any parse failure is a bad request
+        raise NodeError("request", "not a private set intersection request") from None
+    return parsed
 
 
 def _pending(session: Session, envelope: dict[str, Any], asker: str, roles: tuple[str, ...]
@@ -132,11 +142,7 @@ def answer_refine(hub: Hub, envelope: dict[str, Any]) -> dict[str, Any]:
         mine = hidden(hub, session, asker)
         size = budget(mine.workspace, met)
         request = unb64(str(envelope.get("request", "")), "request")
-        parsed = psi.Request()
-        try:
-            parsed.ParseFromString(request)
-        except Exception:  # noqa: BLE001 - any parse failure is a bad request
-            raise NodeError("request", "not a private set intersection request") from None
+        parsed = _parsed(request)
         if len(parsed.encrypted_elements) != size:
             raise NodeError("request", f"the refine request holds "
                             f"{len(parsed.encrypted_elements)} tokens; the buckets that met "

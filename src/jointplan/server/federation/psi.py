@@ -3,13 +3,16 @@
 The node that asks (the PSI client) sends its tokens blinded with its secret
 key; the node that answers (the PSI server) returns them blinded again with
 its own key, together with its own tokens blinded once (openmined-psi's
-ECDH protocol). Only the asking node learns which of its tokens are in both
-sets — nothing about the answering node's other tokens but their number. It
-then tells the answering node the collisions it found, at bucket resolution
-("collision with NOR on berth-aster around T+1d–T+1d6h"); the answering node
-keeps only the claims that match tokens it holds itself. Each run is logged
-on both nodes, told to both owners, and limited in rate, because a node that
-offers made-up uses can probe.
+ECDH protocol), with fresh keys for every intersection: a token, though made
+of names a peer could guess, never crosses in a form it can check a guess
+against without the other node taking part. Only the asking node learns which
+of its tokens are in both sets — nothing about the answering node's other
+tokens but their number. A run is a coarse pass and a fine one
+(deconflict.py); the asker then tells the answering node the collisions it
+found, at bucket resolution ("collision with NOR on berth-aster around
+T+1d–T+1d6h"); the answering node keeps only the claims that match tokens it
+holds itself. Each run is logged on both nodes, told to both owners, and
+limited in rate, because a node that offers made-up uses can probe.
 """
 
 from __future__ import annotations
@@ -188,10 +191,13 @@ def check_rate(session: Session, peer: str) -> None:
 
 
 def log_run(hub: Hub, session: Session, peer: str, role: str, count: int,
-            found: list[Collision], *, run: PrivateRun | None = None) -> PrivateRun:
+            found: list[Collision], *, run: PrivateRun | None = None,
+            asker_tokens: int | None = None) -> PrivateRun:
     """Log a run (or, given ``run``, its end): a row, an audit entry, a notification to
-    this node's partner for each collision. ``role``: ``asked``, ``answered``, or while an
-    answered run awaits the asker's refine request and result, ``coarse``/``refined``."""
+    this node's partner for each collision (``asker_tokens``: how many the asking node
+    sent in the coarse pass, so that a probing run shows). ``role``: ``asked``,
+    ``answered``, or while an answered run awaits the asker's refine request and result,
+    ``coarse``/``refined``."""
     me = identity(session).partner
     ws = hub.current(session).workspace
     if run is None:
@@ -206,7 +212,8 @@ def log_run(hub: Hub, session: Session, peer: str, role: str, count: int,
     audit.append(session, action="node.psi.run", subject=f"peer:{peer}", user_id=None,
                  partner=None, owners=[me],
                  detail={"run": run.id, "role": role, "tokens": count,
-                         "collisions": [c.as_json() for c in found]})
+                         "collisions": [c.as_json() for c in found],
+                         **({} if asker_tokens is None else {"asker_tokens": asker_tokens})})
     return run
 
 
