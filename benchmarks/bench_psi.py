@@ -15,9 +15,11 @@ Both must find the same intersection (goal: jointplan ≤ 1.2× the library).
 
 Part 2 counts tokens: two nodes' hidden uses on a synthetic workspace
 (resources with capacity, 60 days, random tasks) give fine tokens (6-hour
-buckets); bucketing coarsely first (1-day buckets) and refining only where
-coarse buckets meet sends fewer tokens. The collisions found both ways must
-be equal (a fine overflow is always inside a coarse one).
+buckets); the nodes' run buckets coarsely first (1-day buckets, one token a
+bucket from the asking node) and refines only where coarse buckets meet, both
+sides padding the refine pass to the same budget (server/federation/tokens.py),
+and sends fewer tokens. The collisions found both ways must be equal (a fine
+overflow is always inside a coarse one).
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ import private_set_intersection.python as psi
 from common import Method, measure, parser, same_answers, table, verdict
 from jointplan.model import Duration, Resource
 from jointplan.server.federation.psi import Asker, answer_request, collisions, intersect_plain
-from jointplan.server.federation.tokens import COARSE, Token, tokens
+from jointplan.server.federation.tokens import (
+    Token,
+    budget,
+    coarse_tokens,
+    padded,
+    tokens,
+    where,
+)
 from jointplan.services.workspaces import load_checked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,21 +117,23 @@ def part2(scale: float, seed: int) -> bool:
     ws, (a, b) = _workspace(scale, seed)
     fine_a, fine_b = tokens(ws, a, "NOR", "SOU"), tokens(ws, b, "SOU", "NOR")
     fine = collisions([fine_a[t] for t in intersect_plain(sorted(fine_a), sorted(fine_b))])
-    coarse_a = tokens(ws, a, "NOR", "SOU", size=COARSE)
-    coarse_b = tokens(ws, b, "SOU", "NOR", size=COARSE)
-    met = {(c.kind, c.scenario, c.place, c.start) for c in collisions(
-        [coarse_a[t] for t in intersect_plain(sorted(coarse_a), sorted(coarse_b))])}
-    refine_a = tokens(ws, a, "NOR", "SOU", only=met)
-    refine_b = tokens(ws, b, "SOU", "NOR", only=met)
-    refined = collisions([refine_a[t] for t in intersect_plain(sorted(refine_a),
-                                                               sorted(refine_b))])
+    # as the nodes run it (server/federation/deconflict.py): NOR asks, SOU answers
+    coarse_a = coarse_tokens(ws, a, asking=True)
+    coarse_b = coarse_tokens(ws, b, asking=False)
+    met = {where(coarse_a[t]) for t in intersect_plain(sorted(coarse_a), sorted(coarse_b))}
+    fine_met = tokens(ws, a, "NOR", "SOU", only=met)
+    size = budget(ws, met)
+    refine_a = padded(fine_met, size)
+    refine_b = padded(tokens(ws, b, "SOU", "NOR", only=met), size)
+    refined = collisions([fine_met[t] for t in intersect_plain(refine_a, refine_b)
+                          if t in fine_met])
     plain = len(fine_a) + len(fine_b)
     staged = len(coarse_a) + len(coarse_b) + len(refine_a) + len(refine_b)
     print(f"\ntokens, {len(a)} hidden tasks a side on {len(ws.resources)} resources, 60 days:")
     print(f"  fine only (6 h buckets):          {plain} tokens sent")
     print(f"  coarse (1 day) then fine where met: {len(coarse_a) + len(coarse_b)} + "
-          f"{len(refine_a) + len(refine_b)} = {staged} tokens sent "
-          f"({staged / plain:.2f}x of fine only)")
+          f"{len(refine_a) + len(refine_b)} (padded) = {staged} tokens sent "
+          f"({staged / plain:.2f}x of fine only; {len(met)} coarse buckets met)")
     same = [c.as_json() for c in refined] == [c.as_json() for c in fine]
     print(same_answers("coarse then fine", same, f"{len(fine)} collisions, as fine only"))
     return same

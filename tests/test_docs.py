@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -229,9 +230,50 @@ def _block(heading: str) -> str:
     return readme.split(heading, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
 
 
+def _central_answers(folder: Path, log: Path, partners: tuple[str, ...]
+                     ) -> dict[str, tuple[dict, dict]]:
+    """A central server holding the same workspace (the example and `examples/sou-node`),
+    set up with the README's server commands: per partner, its `check` and the `check` of
+    the files it exports to that partner (what it releases to it)."""
+    import httpx
+
+    from jointplan.services.check import check_workspace
+    from jointplan.services.workspaces import load_checked
+    from tests.server.serving import serving
+
+    central = folder / "central"
+    shutil.copytree(ROOT / "examples" / "northern-strait", central)
+    shutil.copy(ROOT / "examples" / "sou-node" / "sou-reserve.yaml", central)
+    setup = [".venv/bin/jointplan db upgrade", ".venv/bin/jointplan db import central"] + [
+        f".venv/bin/jointplan users add {p.lower()}-central --partner {p} --role planner "
+        f"--password central-{p}" for p in partners]
+    for command in setup:
+        run = _run(folder, command)
+        assert run.returncode == 0, (command, run.stdout, run.stderr)
+    answers = {}
+    with serving(f"sqlite:///{folder / 'readme.db'}", log) as (_, url):
+        for who in partners:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                signed = client.post("/auth/login", json={
+                    "username": f"{who.lower()}-central", "password": f"central-{who}"})
+                assert signed.status_code == 200, signed.text
+                direct = client.get("/api/check").json()
+                files = client.get("/api/export").json()["files"]
+            copy = folder / f"released-to-{who}"
+            copy.mkdir()
+            for name, text in files.items():
+                (copy / name).write_text(text)
+            released = json.loads(json.dumps(
+                check_workspace(load_checked(copy).workspace, who)))
+            answers[who] = (direct, released)
+    return answers
+
+
 def test_the_three_nodes_run_as_written(user_folder, tmp_path_factory):
     """The README's three nodes, run as one script on free ports: each planner signs in to
-    its own node and sees its plans, what the others released, and the blind collision."""
+    its own node and sees its plans, what the others released, the conflicts among them —
+    the central server's answers for what is released to it, the central server being
+    another `jointplan serve` of the same workspace — and the blind collision."""
     import signal
     import socket
 
@@ -253,10 +295,11 @@ def test_the_three_nodes_run_as_written(user_folder, tmp_path_factory):
                                   cwd=user_folder, env=env, stdout=out, stderr=out,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        assert script.wait(timeout=240) == 0, log.read_text()
+        assert script.wait(timeout=480) == 0, log.read_text()  # slow on a loaded machine
         said = log.read_text()
         assert "1 collision(s) with SOU" in said, said
         central = load_checked(ROOT / "examples" / "northern-strait").workspace
+        answers = _central_answers(user_folder, log.with_name("central.log"), tuple(ports))
         for who, port in ports.items():
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 signed = client.post("/auth/login", json={
@@ -264,6 +307,16 @@ def test_the_three_nodes_run_as_written(user_folder, tmp_path_factory):
                 assert signed.status_code == 200, signed.text
                 plans = {p["id"]: p for p in client.get("/api/plans").json()}
                 notices = [n["text"] for n in client.get("/api/notifications").json()]
+                checked = client.get("/api/check")
+            # the node's conflicts, gaps, coverage and likelihoods are the central server's
+            # answers for what is released to its partner; coverage and likelihoods are also
+            # the central server's direct answer (its conflicts and gaps count hidden items)
+            assert checked.status_code == 200, checked.text
+            mine, (direct, released) = checked.json(), answers[who]
+            for part in ("conflicts", "gaps", "coverage", "likelihood"):
+                assert mine[part] == released[part], (who, part, mine[part], released[part])
+            assert mine["likelihood"] == direct["likelihood"], who
+            assert mine["coverage"] == direct["coverage"], who
             expected = {p["id"]: p for p in view_for(central, who)["plans"]}
             own = {"sou-reserve"} if who == "SOU" else set()
             # its own plans in full and exactly what the others released to it

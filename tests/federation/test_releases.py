@@ -222,3 +222,24 @@ def test_a_received_copy_is_read_only_on_the_receiving_node(nodes):
         import_files(nor.hub, Actor("u", "nor-planner", "NOR", "planner"),
                      [Source("sou-port.yaml", yaml.safe_dump(doc).encode())], reason="edit")
     assert _state(nor) == before and _plans(nor, "NOR")["sou-port"] == copy
+
+
+def test_a_reference_to_a_third_partners_item_holds_whichever_release_came_first(nodes):
+    """NOR's plan answers RRA's expectation: on SOU's node the reference travels blinded and
+    holds once RRA's release has brought the item. NOR's release arriving first drops it;
+    the next sync (the same bundle, taken again) resolves it anew."""
+    from jointplan.server.federation.release import receive
+
+    nor, sou, rra = nodes["NOR"], nodes["SOU"], nodes["RRA"]
+    central = {p["id"]: p for p in view_for(load_checked(EXAMPLE).workspace, "SOU")["plans"]}
+    nor.take(sou.send("NOR"))  # NOR's node holds SOU's and RRA's items
+    nor.take(rra.send("NOR"))
+    from_nor = nor.send("SOU")
+    sou.take(from_nor)  # before RRA's: the blinded reference cannot be resolved yet
+    assert _plans(sou, "SOU")["nor-evacuation"] != central["nor-evacuation"]
+    sou.take(rra.send("SOU"))
+    refreshed = receive(sou.hub, from_nor, "http://nor", sync=True)
+    assert "changed nor-evacuation" in refreshed.summary()
+    assert _plans(sou, "SOU")["nor-evacuation"] == central["nor-evacuation"]
+    again = receive(sou.hub, from_nor, "http://nor", sync=True)
+    assert again.unchanged

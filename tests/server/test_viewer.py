@@ -38,7 +38,7 @@ EXAMPLE = EXAMPLES / "northern-strait"
 MISSING = "AAAAAAAAAAAAAAAA"
 SOU_PORT = (EXAMPLE / "sou-port.yaml").read_text()
 UNGATED = {"/auth/login", "/auth/logout", "/signin", "/signout", "/node/releases", "/node/psi",
-           "/node/psi/result"}
+           "/node/psi/refine", "/node/psi/result"}
 """Posts that are not writes of the workspace: signing in and out, and what peer nodes ask
 (authenticated by a node's signature, never by a person's sign-in: tests/federation/)."""
 

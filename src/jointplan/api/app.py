@@ -12,6 +12,7 @@ from .. import __version__, web
 from ..files import InvalidWorkspace
 from ..server.concurrency import Stale
 from ..server.exercises import DeliveryLoop
+from ..server.federation.keys import NodeError
 from ..server.federation.sync import SyncLoop
 from ..server.hub import Forbidden, Hub, Invalid, NotFound, RateLimited
 from ..server.limits import Limits
@@ -98,6 +99,12 @@ def create_app(hub: Hub, *, shedding: Shedding | None = None, sync_every: int = 
     @app.exception_handler(Forbidden)
     def _forbidden(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(NodeError)
+    def _refused_by_node(_: Request, exc: Any) -> JSONResponse:
+        # A peer node's request refused (node_routes.py): not a peer, a bad signature,
+        # stale, replayed, or over the private deconfliction rate.
+        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
 
     @app.exception_handler(Invalid)
     @app.exception_handler(AccountError)

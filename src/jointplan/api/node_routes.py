@@ -3,6 +3,8 @@
 No user signs in here: the caller is a peer node, known by the Ed25519 key
 its operator added (`jointplan node peers add`), and the answer is what the
 sharing gate releases to that peer, signed by this node (server/federation/).
+A refusal (``NodeError``) is a 403 naming the field, from the one handler in
+api/app.py.
 """
 
 from __future__ import annotations
@@ -10,11 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from ..server.federation.deconflict import answer_psi, answer_result
-from ..server.federation.keys import NodeError
+from ..server.federation.deconflict import answer_psi, answer_refine, answer_result
 from ..server.federation.sync import answer
 from .deps import HubDep
 from .reports import Closed
@@ -44,13 +44,9 @@ class Refusal(Closed):
 @router.post("/releases", response_model=ReleaseOut,
              responses={403: {"model": Refusal, "description": "not a peer, or its request "
                               "is not signed by its active key, stale or replayed"}})
-def release(hub: HubDep, request: ReleaseRequest) -> ReleaseOut | JSONResponse:
+def release(hub: HubDep, request: ReleaseRequest) -> ReleaseOut:
     """The signed release for the peer that signed the request."""
-    try:
-        text = answer(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return ReleaseOut(bundle=text)
+    return ReleaseOut(bundle=answer(hub, request.model_dump(by_alias=True)))
 
 
 class Envelope(Strict):
@@ -65,6 +61,13 @@ class Envelope(Strict):
 class PsiRequest(Envelope):
     request: str = Field(max_length=16_000_000, description="the asker's blinded tokens "
                          "(openmined-psi Request, base64)")
+
+
+class PsiRefine(PsiRequest):
+    run: str = Field(max_length=32, description="the run message 1 started")
+    met: list[tuple[Literal["capacity", "area"], str, str, int]] = Field(
+        max_length=100_000, description="the coarse buckets that met: kind, scenario, "
+        "place, first minute of the day")
 
 
 class PsiAnswer(Closed):
@@ -82,43 +85,36 @@ class CollisionModel(Strict):
     overflow: int
 
 
-class CollisionOut(Closed):
-    kind: Literal["capacity", "area"]
-    scenario: str
-    place: str
-    start: int
-    end: int
-    overflow: int
-
-
 class PsiResult(Envelope):
     run: str = Field(max_length=32)
     collisions: list[CollisionModel] = Field(max_length=100_000)
 
 
-class PsiConfirmed(Closed):
-    collisions: list[CollisionOut]
+class PsiLogged(Closed):
+    run: str = Field(description="the run, logged on the answering node")
 
 
 @router.post("/psi", response_model=PsiAnswer,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or too many runs in the last hour"}})
-def psi_request(hub: HubDep, request: PsiRequest) -> PsiAnswer | JSONResponse:
-    """Private deconfliction, message 1: blinded tokens in, the answerer's blinded set out."""
-    try:
-        out = answer_psi(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return PsiAnswer.model_validate(out)
+def psi_request(hub: HubDep, request: PsiRequest) -> PsiAnswer:
+    """Private deconfliction, message 1 (coarse pass): blinded tokens in, the answerer's
+    blinded set out."""
+    return PsiAnswer.model_validate(answer_psi(hub, request.model_dump(by_alias=True)))
 
 
-@router.post("/psi/result", response_model=PsiConfirmed,
+@router.post("/psi/refine", response_model=PsiAnswer,
+             responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
+                              "no such run awaiting it, or not as many tokens as the buckets "
+                              "that met take"}})
+def psi_refine(hub: HubDep, request: PsiRefine) -> PsiAnswer:
+    """Private deconfliction, message 2: the fine pass where coarse buckets met."""
+    return PsiAnswer.model_validate(answer_refine(hub, request.model_dump(by_alias=True)))
+
+
+@router.post("/psi/result", response_model=PsiLogged,
              responses={403: {"model": Refusal, "description": "not a peer, a bad signature, "
                               "or no such run"}})
-def psi_result(hub: HubDep, request: PsiResult) -> PsiConfirmed | JSONResponse:
-    """Private deconfliction, message 2: the collisions found in, those confirmed out."""
-    try:
-        out = answer_result(hub, request.model_dump(by_alias=True))
-    except NodeError as exc:
-        return JSONResponse({"detail": f"{exc.field}: {exc}"}, status_code=403)
-    return PsiConfirmed.model_validate(out)
+def psi_result(hub: HubDep, request: PsiResult) -> PsiLogged:
+    """Private deconfliction, message 3: the collisions found in; only "logged" out."""
+    return PsiLogged.model_validate(answer_result(hub, request.model_dump(by_alias=True)))

@@ -3,13 +3,16 @@
 The node that asks (the PSI client) sends its tokens blinded with its secret
 key; the node that answers (the PSI server) returns them blinded again with
 its own key, together with its own tokens blinded once (openmined-psi's
-ECDH protocol). Only the asking node learns which of its tokens are in both
-sets — nothing about the answering node's other tokens but their number. It
-then tells the answering node the collisions it found, at bucket resolution
-("collision with NOR on berth-aster around T+1d–T+1d6h"); the answering node
-keeps only the claims that match tokens it holds itself. Each run is logged
-on both nodes, told to both owners, and limited in rate, because a node that
-offers made-up uses can probe.
+ECDH protocol), with fresh keys for every intersection: a token, though made
+of names a peer could guess, never crosses in a form it can check a guess
+against without the other node taking part. Only the asking node learns which
+of its tokens are in both sets — nothing about the answering node's other
+tokens but their number. A run is a coarse pass and a fine one
+(deconflict.py); the asker then tells the answering node the collisions it
+found, at bucket resolution ("collision with NOR on berth-aster around
+T+1d–T+1d6h"); the answering node keeps only the claims that match tokens it
+holds itself. Each run is logged on both nodes, told to both owners, and
+limited in rate, because a node that offers made-up uses can probe.
 """
 
 from __future__ import annotations
@@ -25,12 +28,21 @@ import private_set_intersection.python as psi
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...model import format_time
+from ...model import Plan, Task, Workspace, format_time
 from ...store import audit
 from ...store.tables import Notification, PrivateOffer, PrivateRun, now
 from ..hub import Hub
 from .keys import NodeError, identity
-from .tokens import BUCKET, COARSE, Token, hidden_tasks, places, tokens
+from .tokens import (
+    BUCKET,
+    COARSE,
+    Token,
+    Where,
+    coarse_tokens,
+    hidden_tasks,
+    places,
+    tokens,
+)
 
 FPR = 1e-9
 RUNS_PER_HOUR = 6
@@ -138,14 +150,35 @@ def offers(session: Session) -> Callable[[str, str], bool]:
     return offered
 
 
-def node_tokens(hub: Hub, session: Session, peer: str, *, size: int = BUCKET,
-                only: set[tuple[str, str, str, int]] | None = None) -> dict[str, Token]:
+@dataclass(frozen=True)
+class Hidden:
+    """This node's offered, unreleased tasks as ``peer`` would meet them."""
+
+    workspace: Workspace
+    tasks: list[tuple[Plan, Task]]
+    me: str
+    peer: str
+
+    def coarse(self, *, asking: bool) -> dict[str, Token]:
+        return coarse_tokens(self.workspace, self.tasks, asking=asking)
+
+    def fine(self, only: set[Where] | None = None) -> dict[str, Token]:
+        return tokens(self.workspace, self.tasks, self.me, self.peer, size=BUCKET, only=only)
+
+
+def hidden(hub: Hub, session: Session, peer: str) -> Hidden:
     me = identity(session).partner
     current = hub.current(session)
     if peer not in current.workspace.partner_codes:
         raise NodeError("peer", f"{peer} is not a partner of the workspace")
     tasks = hidden_tasks(current.workspace, current.rules, me, peer, offers(session))
-    return tokens(current.workspace, tasks, me, peer, size=size, only=only)
+    return Hidden(current.workspace, tasks, me, peer)
+
+
+def node_tokens(hub: Hub, session: Session, peer: str, *, size: int = BUCKET,
+                only: set[Where] | None = None) -> dict[str, Token]:
+    h = hidden(hub, session, peer)
+    return tokens(h.workspace, h.tasks, h.me, peer, size=size, only=only)
 
 
 def check_rate(session: Session, peer: str) -> None:
@@ -158,19 +191,29 @@ def check_rate(session: Session, peer: str) -> None:
 
 
 def log_run(hub: Hub, session: Session, peer: str, role: str, count: int,
-            found: list[Collision]) -> PrivateRun:
+            found: list[Collision], *, run: PrivateRun | None = None,
+            asker_tokens: int | None = None) -> PrivateRun:
+    """Log a run (or, given ``run``, its end): a row, an audit entry, a notification to
+    this node's partner for each collision (``asker_tokens``: how many the asking node
+    sent in the coarse pass, so that a probing run shows). ``role``: ``asked``,
+    ``answered``, or while an answered run awaits the asker's refine request and result,
+    ``coarse``/``refined``."""
     me = identity(session).partner
     ws = hub.current(session).workspace
-    run = PrivateRun(peer=peer, role=role, tokens=count,
-                     collisions=[c.as_json() for c in found])
-    session.add(run)
+    if run is None:
+        run = PrivateRun(peer=peer, role=role, tokens=count,
+                         collisions=[c.as_json() for c in found])
+        session.add(run)
+    else:
+        run.role, run.tokens, run.collisions = role, count, [c.as_json() for c in found]
     session.flush()
     for c in found:
         session.add(Notification(partner=me, text=c.text(peer, lambda cell: places(ws, cell))))
     audit.append(session, action="node.psi.run", subject=f"peer:{peer}", user_id=None,
                  partner=None, owners=[me],
                  detail={"run": run.id, "role": role, "tokens": count,
-                         "collisions": [c.as_json() for c in found]})
+                         "collisions": [c.as_json() for c in found],
+                         **({} if asker_tokens is None else {"asker_tokens": asker_tokens})})
     return run
 
 

@@ -305,7 +305,7 @@ def receive(hub: Hub, data: bytes, where: str, *, sync: bool = False) -> Importe
         digest, version = digest_of(bundle), bundle["version"]
         held = session.get(ReleaseHeld, sender)
         if sync and held is not None and held.digest == digest:
-            return Imported(sender, version, unchanged=True)
+            return _refresh(hub, session, me, sender, bundle, where)
         if held is not None and version < held.version:
             raise Refused(f"{where}: refused: rollback: version {version} is older than "
                           f"version {held.version} already held from {sender}")
@@ -330,6 +330,28 @@ def receive(hub: Hub, data: bytes, where: str, *, sync: bool = False) -> Importe
                              "withdrawn": result.withdrawn,
                              "observations": result.observations})
         return result
+
+
+def _refresh(hub: Hub, session: Session, me: str, sender: str, bundle: dict[str, Any],
+             where: str) -> Imported:
+    """The bundle already held, taken again: its blinded references resolved anew against
+    what this node holds now. A reference to a third partner's item that arrived after
+    this bundle holds from here on (and one whose item was withdrawn since lapses), so the
+    order in which peers' releases arrive does not change what the node shows."""
+    version = int(bundle["version"])
+    plans, observations = _contents(bundle, sender, where)
+    plans, observations = _unblind(hub, session, me, sender, plans, observations)
+    before = [o for o in hub.observation_docs(session) if o.get("by") == sender]
+    result = _apply(hub, session, me, sender, version, plans, observations, where)
+    if not (result.added or result.changed or result.withdrawn) and before == observations:
+        return Imported(sender, version, unchanged=True)
+    audit.append(session, action="node.release.import", subject=f"peer:{sender}",
+                 user_id=None, partner=None, owners=[me],
+                 detail={"from": sender, "version": version, "digest": digest_of(bundle),
+                         "refreshed": True, "added": result.added,
+                         "changed": result.changed, "withdrawn": result.withdrawn,
+                         "observations": result.observations})
+    return result
 
 
 def _apply(hub: Hub, session: Session, me: str, sender: str, version: int,

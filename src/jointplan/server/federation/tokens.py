@@ -10,11 +10,23 @@ meet while any exclusive one does, the low node contributes ``p`` (and ``q``
 when exclusive), the high node ``q`` (and ``p`` when exclusive). Cells are
 H3 cells of each overlap of two joint areas, at the coarser of the two areas'
 resolutions (each chosen by its size), so both nodes derive the same cells.
+
+A run buckets coarsely first (``coarse_tokens``, 1-day buckets) and refines
+(``tokens(..., only=met)``, 6-hour buckets, ``padded`` to ``budget``) only
+where coarse buckets meet. In the coarse pass the asking node contributes one
+token per bucket, so that it learns only *whether* a coarse bucket meets:
+capacity ``k = c−a+1`` against the answering node's ``k = 1..b`` (they meet
+exactly when ``a + b > c``), area ``x`` when exclusive else ``u`` against
+``x`` (and ``u`` when exclusive). A fine collision always lies in a coarse
+bucket that meets: a use touching a 6-hour bucket touches the day it lies in,
+so a day's load is at least the load of each of its 6-hour buckets.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +46,9 @@ COARSE = 1440
 CLASSES = (9, 7, 5)
 """H3 resolutions, finest first: an area takes the finest with few enough cells."""
 MAX_CELLS = 64
+FINE_PER_COARSE = COARSE // BUCKET
+AREA_MARKS = 2
+"""Area tokens one node contributes per cell and bucket, at most (``p`` and ``q``)."""
 
 
 @dataclass(frozen=True)
@@ -126,11 +141,14 @@ def hidden_tasks(ws: Workspace, rules: Rules, me: str, peer: str,
     return out
 
 
-def tokens(ws: Workspace, tasks: Iterable[tuple[Plan, Task]], me: str, peer: str, *,
-           size: int = BUCKET, only: set[tuple[str, str, str, int]] | None = None
-           ) -> dict[str, Token]:
-    """Token text -> what it stands for. ``only``: (kind, scenario, place, coarse bucket)."""
-    low = me < peer
+Where = tuple[str, str, str, int]
+"""(kind, scenario, place, coarse bucket): where coarse buckets met."""
+
+
+def _loads(ws: Workspace, tasks: Iterable[tuple[Plan, Task]], size: int
+           ) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, str, int], bool]]:
+    """Per (scenario, resource, bucket) the hidden load; per (scenario, cell, bucket)
+    whether any use there is exclusive."""
     capacity = {r.id: r.capacity for r in ws.resources}
     cells_of = area_cells(ws)
     load: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -144,6 +162,58 @@ def tokens(ws: Workspace, tasks: Iterable[tuple[Plan, Task]], me: str, peer: str
                 for cell in cells_of.get(task.area or "", ()):
                     key = (scenario, cell, b)
                     area_use[key] = area_use.get(key, False) or task.exclusive
+    return load, area_use
+
+
+def coarse_tokens(ws: Workspace, tasks: Iterable[tuple[Plan, Task]], *, asking: bool
+                  ) -> dict[str, Token]:
+    """The coarse pass (1-day buckets): the asking node's one token per bucket, or the
+    answering node's tokens; they meet exactly where the fine pass may find a collision."""
+    capacity = {r.id: r.capacity for r in ws.resources}
+    load, area_use = _loads(ws, tasks, COARSE)
+    out: dict[str, Token] = {}
+    for (scenario, resource, b), a in load.items():
+        c = capacity[resource]
+        a = min(a, c)
+        ks = (c - a + 1,) if asking else range(1, a + 1)
+        for k in ks:
+            out[f"capacity|{scenario}|{resource}|{COARSE}|{b}|{k}"] = Token(
+                "capacity", scenario, resource, b, COARSE)
+    for (scenario, cell, b), exclusive in area_use.items():
+        marks = (("x",) if exclusive else ("u",)) if asking else (
+            ("x", "u") if exclusive else ("x",))
+        for mark in marks:
+            out[f"area|{scenario}|{cell}|{COARSE}|{b}|{mark}"] = Token(
+                "area", scenario, cell, b, COARSE)
+    return out
+
+
+def where(token: Token) -> Where:
+    return (token.kind, token.scenario, token.place, (token.bucket // COARSE) * COARSE)
+
+
+def budget(ws: Workspace, met: Iterable[Where]) -> int:
+    """The most fine tokens one node can have in the coarse buckets that met: each side
+    pads its refine set to exactly this, so its size tells the other nothing."""
+    capacity = {r.id: r.capacity for r in ws.resources}
+    return sum(FINE_PER_COARSE * (max(capacity.get(place, 0), 0) if kind == "capacity"
+                                  else AREA_MARKS) for kind, _, place, _ in set(met))
+
+
+def padded(items: Iterable[str], size: int) -> list[str]:
+    """``items`` and random tokens that meet nothing, ``size`` in all, in random order."""
+    out = list(items)
+    out += [f"pad|{secrets.token_hex(16)}" for _ in range(size - len(out))]
+    random.SystemRandom().shuffle(out)
+    return out
+
+
+def tokens(ws: Workspace, tasks: Iterable[tuple[Plan, Task]], me: str, peer: str, *,
+           size: int = BUCKET, only: set[Where] | None = None) -> dict[str, Token]:
+    """Token text -> what it stands for. ``only``: (kind, scenario, place, coarse bucket)."""
+    low = me < peer
+    capacity = {r.id: r.capacity for r in ws.resources}
+    load, area_use = _loads(ws, tasks, size)
     out: dict[str, Token] = {}
 
     def wanted(kind: str, scenario: str, place: str, b: int) -> bool:
