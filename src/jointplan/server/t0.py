@@ -318,7 +318,8 @@ def request(hub: Hub, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
 
 def settle(hub: Hub, session: Session, d: Decision, actor: Actor) -> None:
     """After a response to a decision: when it is a T0 request still open and every partner
-    asked concurs, change T0 and close the decision with that outcome."""
+    asked concurs, change T0 and close the decision with that outcome. The change is audited
+    as the asking planner's, naming the decision; the closing as the last responder's."""
     req = session.get(T0Request, d.id)
     if req is None or req.status != "open" or d.closed is not None:
         return
@@ -330,12 +331,12 @@ def settle(hub: Hub, session: Session, d: Decision, actor: Actor) -> None:
     asked = ", ".join(d.asked)
     if req.action == "declare" and req.t0 is not None:
         _put(hub, session, req.scenario, _utc(req.t0), partner=req.partner, author=req.author,
-             reason=req.reason, by=actor.user_id, decision=d.id)
+             reason=req.reason, by=req.author, decision=d.id)
         outcome = (f"Accepted by every partner asked ({asked}): {req.scenario} is declared, "
                    f"T0 at {_iso(req.t0)}.")
         told = f"T0 of {req.scenario} declared by joint decision: {_iso(req.t0)}"
     elif current is not None:
-        _withdraw(hub, session, current, partner=req.partner, by=actor.user_id,
+        _withdraw(hub, session, current, partner=req.partner, by=req.author,
                   reason=req.reason, decision=d.id)
         outcome = (f"Accepted by every partner asked ({asked}): the declaration of "
                    f"{req.scenario} is withdrawn.")
