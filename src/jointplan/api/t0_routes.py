@@ -86,6 +86,7 @@ class T0RequestOut(Closed):
     """A request to declare (or withdraw) a scenario's T0, put to a joint decision."""
 
     id: str = Field(description="the decision's id: answer at /api/decisions/{id}/responses")
+    title: str = Field(description="the decision's title, naming the scenario and the T0")
     action: Literal["declare", "undeclare"]
     scenario: str
     t0: str | None = Field(description="for `declare`: the instant asked for, ISO 8601 in UTC")

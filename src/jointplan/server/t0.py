@@ -237,7 +237,8 @@ def _request_json(session: Session, req: T0Request, d: Decision) -> dict[str, An
     answers = {r.partner: r.stance for r in
                session.scalars(select(Response).where(Response.decision_id == d.id))}
     names = _author_names(session, {req.author})
-    return {"id": req.decision_id, "action": req.action, "scenario": req.scenario,
+    return {"id": req.decision_id, "title": d.title, "action": req.action,
+            "scenario": req.scenario,
             "t0": _iso(req.t0) if req.t0 is not None else None, "reason": req.reason,
             "partner": req.partner, "by": names.get(req.author, ""), "status": req.status,
             "asked": list(d.asked), "concurred": sorted(p for p, s in answers.items()
