@@ -143,7 +143,7 @@ def _put(hub: Hub, session: Session, scenario: str, instant: datetime, *, partne
                               decision_id=decision))
     session.flush()
     audit.append(session, action="t0.declare", subject=f"scenario:{scenario}",
-                 user_id=by, partner=partner, owners=sorted(hub.rules(session).everyone),
+                 user_id=by, partner=partner, owners=_asked(hub, session, scenario),
                  detail={"t0": _iso(instant), "reason": reason,
                          **({"replaces": _iso(previous.t0)} if previous else {}),
                          **({"decision": decision} if decision else {})})
@@ -153,7 +153,7 @@ def _withdraw(hub: Hub, session: Session, row: T0Declaration, *, partner: str, b
               reason: str, decision: str | None = None) -> None:
     row.undeclared, row.undeclared_by, row.undeclared_decision = now(), by, decision
     audit.append(session, action="t0.undeclare", subject=f"scenario:{row.scenario}",
-                 user_id=by, partner=partner, owners=sorted(hub.rules(session).everyone),
+                 user_id=by, partner=partner, owners=_asked(hub, session, row.scenario),
                  detail={"t0": _iso(row.t0), "reason": reason[:2000],
                          **({"decision": decision} if decision else {})})
 
@@ -229,6 +229,7 @@ def set_mode(hub: Hub, actor: Actor | None, mode: Any) -> dict[str, Any]:
 
 
 def _asked(hub: Hub, session: Session, scenario: str) -> list[str]:
+    """The partners that may see ``scenario``: asked about its T0, and told of it."""
     rules = hub.rules(session)
     return sorted(p for p in rules.everyone if rules.sees_scenario(p, scenario))
 
