@@ -187,7 +187,8 @@ def test_the_server_commands_run_as_written(user_folder):
     assert [" ".join(c.split()[1:3]) for c in commands] == [
         "serve --database-url", "serve --workers", "db upgrade", "db import", "users add",
         "users list", "users disable", "users enable", "users passwd", "tokens create",
-        "tokens list", "tokens revoke", "audit export", "audit verify", "demo"]
+        "tokens list", "tokens revoke", "settings t0-mode", "audit export", "audit verify",
+        "demo"]
     token = None
     for command in commands:
         words = command.split()
@@ -212,6 +213,8 @@ def test_the_server_commands_run_as_written(user_folder):
             assert "password of alice changed" in run.stdout
         elif words[1:3] == ["tokens", "list"]:
             assert token is not None and token in run.stdout
+        elif words[1:3] == ["settings", "t0-mode"]:
+            assert run.stdout == "t0-mode: joint\n"
         elif words[1:3] == ["audit", "export"]:
             assert json.loads((user_folder / "checkpoint.json").read_text())["seq"] > 0
         elif words[1:3] == ["audit", "verify"]:

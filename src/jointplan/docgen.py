@@ -13,8 +13,9 @@ COMMANDS = ("check", "deconflict", "validate", "view", "schema", "simulate", "ex
             "import csv", "import xlsx", "import stix", "drill check", "drill schedule",
             "serve", "demo", "db upgrade",
             "db import", "users add", "users list", "users disable", "users enable",
-            "users passwd", "tokens create", "tokens list", "tokens revoke", "audit verify",
-            "audit export", "node init", "node key", "node rotate-key", "node peers add",
+            "users passwd", "tokens create", "tokens list", "tokens revoke", "settings t0-mode",
+            "audit verify", "audit export", "node init", "node key", "node rotate-key",
+            "node peers add",
             "node peers list", "node peers rotate", "node peers revoke", "node import",
             "node export-release", "node import-release", "node sync", "node offer",
             "node deconflict")

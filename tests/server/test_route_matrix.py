@@ -201,6 +201,8 @@ class World:
         self.proposals: dict[str, dict[str, Any]] = {}
         self.decisions: dict[str, dict[str, Any]] = {}
         self.acks: set[tuple[str, str, str]] = set()
+        self.t0_requests: set[str] = set()
+        """Decisions opened by requests to declare or withdraw a T0 (asked: every partner)."""
         self.resolutions: dict[str, set[str]] = {}
         """Resolution id -> its partners (the asking one and the owners of moved tasks)."""
         self.askers: dict[str, str] = {}
@@ -874,7 +876,10 @@ def _check(w: World, p: str) -> None:
     before, counted = notes(), analyses()
     r = w.call(p, "GET", "/api/check")
     assert r.status_code == 200, r.text
-    same_report(r.json(), reference_check(w.folder, p))
+    report = dict(r.json())
+    # The server adds the declared T0s the partner may see: the same as GET /api/t0.
+    assert report.pop("declarations") == w.call(p, "GET", "/api/t0").json()
+    same_report(report, reference_check(w.folder, p))
     # Deconfliction can be probed: a result that shows hidden counterparts is audited once
     # per partner and result, and the owner of a hidden item that showed is told once per
     # new conflict (and no one else); a result that shows none, or shows again, writes nothing.
@@ -1275,6 +1280,111 @@ def _t0_undeclare(w: World, p: str) -> None:
         assert top not in {d["scenario"] for d in w.call(q, "GET", "/api/t0").json()}
     r = w.call(p, "DELETE", f"/api/t0/{top}")
     assert (r.status_code, r.content) == (404, NOT_FOUND)
+
+
+def _mode(w: World, mode: str) -> None:
+    """The operator sets the workspace's T0 mode (as `jointplan settings t0-mode` does)."""
+    from jointplan.server import t0 as realtime
+
+    realtime.set_mode(w.server.hub, None, mode)  # type: ignore[arg-type]
+
+
+def _as_admin(w: World, p: str, admin: bool) -> None:
+    """Make ``p``'s planner an admin, or a planner again (the same user and token)."""
+    from jointplan.store.tables import User
+
+    with w.server.hub.db.write() as session:  # type: ignore[attr-defined]
+        user = session.scalar(select(User).where(User.username == w.server.usernames[p]))
+        user.role = "admin" if admin else "planner"
+
+
+@route("GET", "/api/workspace/t0-mode")
+def _t0_mode(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/workspace/t0-mode")
+    assert r.status_code == 200 and r.json()["mode"] == "planner", r.text
+
+
+@route("PUT", "/api/workspace/t0-mode")
+def _set_t0_mode(w: World, p: str) -> None:
+    r = w.call(p, "PUT", "/api/workspace/t0-mode", body={"mode": "joint"})
+    assert r.status_code == 403 and "admin" in r.text  # a planner may not
+    _as_admin(w, p, True)
+    try:
+        r = w.call(p, "PUT", "/api/workspace/t0-mode", body={"mode": "sometimes"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "mode"]
+        r = w.call(p, "PUT", "/api/workspace/t0-mode", body={"mode": "joint"})
+        assert r.status_code == 200 and r.json()["mode"] == "joint", r.text
+        for q in w.partners:
+            assert w.call(q, "GET", "/api/workspace/t0-mode").json()["mode"] == "joint"
+        assert w.call(p, "PUT", "/api/workspace/t0-mode", body={"mode": "planner"}
+                      ).json()["mode"] == "planner"
+    finally:
+        _as_admin(w, p, False)
+        _mode(w, "planner")
+
+
+def _asked_through(w: World, p: str, body: Json, t0: str | None) -> str:
+    """``p`` asks; every other partner concurs in turn; T0 changes at the last one only."""
+    top = body["scenario"]
+    before = {q: w.call(q, "GET", "/api/t0").json() for q in w.partners}
+    r = w.call(p, "POST", "/api/t0/requests", body=body)
+    assert r.status_code == 201, r.text
+    req = r.json()
+    did = w.new_id(req["id"], "decision")
+    asked = sorted(w.partners)  # scenarios are joint: every partner may see it
+    assert (req["asked"], req["concurred"], req["partner"]) == (asked, [p], p)
+    w.decisions[did] = {"partner": p, "asked": set(asked), "responses": {p: "concur"}}
+    w.t0_requests.add(did)
+    for q in (x for x in asked if x != p):
+        for x in w.partners:  # not yet: T0 waits for every partner asked
+            assert w.call(x, "GET", "/api/t0").json() == before[x]
+        r = w.call(q, "POST", f"/api/decisions/{did}/responses", body={"stance": "concur"})
+        assert r.status_code == 200, r.text
+        w.decisions[did]["responses"][q] = "concur"
+    w.decisions[did]["closed"] = True
+    for q in w.partners:
+        got = {d["scenario"]: d for d in w.call(q, "GET", "/api/t0").json()}
+        if t0 is None:
+            assert top not in got
+        else:
+            assert (got[top]["t0"], got[top]["partner"], got[top]["decision"]) == (t0, p, did)
+        d = w.call(q, "GET", f"/api/decisions/{did}").json()
+        assert d["status"] == "closed" and "Accepted by every partner asked" in d["outcome"]
+    return did
+
+
+@route("POST", "/api/t0/requests")
+def _t0_request(w: World, p: str) -> None:
+    top = _tops(w)[0]
+    body = {"scenario": top, "t0": "2026-11-21T09:00+01:00"}
+    r = w.call(p, "POST", "/api/t0/requests", body=body)
+    assert r.status_code == 403  # a planner declares directly unless the workspace says
+    _mode(w, "joint")
+    try:
+        r = w.call(p, "POST", "/api/t0", body=body)
+        assert r.status_code == 403 and "/api/t0/requests" in r.text
+        fake = w.missing(top)
+        r = w.call(p, "POST", "/api/t0/requests", body={**body, "scenario": fake})
+        assert (r.status_code, r.content) == (404, NOT_FOUND)
+        r = w.call(p, "POST", "/api/t0/requests", body={"action": "undeclare",
+                                                         "scenario": top})
+        assert (r.status_code, r.content) == (404, NOT_FOUND)  # nothing declared to withdraw
+        _asked_through(w, p, body, "2026-11-21T08:00:00Z")
+        assert w.call(p, "DELETE", f"/api/t0/{top}").status_code == 403
+        _asked_through(w, p, {"action": "undeclare", "scenario": top}, None)
+    finally:
+        _mode(w, "planner")
+
+
+@route("GET", "/api/t0/requests")
+def _t0_requests(w: World, p: str) -> None:
+    r = w.call(p, "GET", "/api/t0/requests")
+    assert r.status_code == 200
+    assert {q["id"] for q in r.json()} == {
+        did for did in w.t0_requests
+        if p in {w.decisions[did]["partner"], *w.decisions[did]["asked"]}}
+    for q in r.json():
+        assert q["status"] == "accepted" and q["scenario"] in _tops(w)
 
 
 @route("PUT", "/api/me/timezone")

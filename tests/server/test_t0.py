@@ -39,7 +39,7 @@ def test_a_planner_declares_and_every_partner_sees_it_audited(server):
     assert r.status_code == 201, r.text
     assert r.json() == {"scenario": "unrest-aster", "t0": "2026-11-20T08:00:00Z",
                         "partner": "NOR", "by": "nor-planner", "reason": "evacuation ordered",
-                        "declared": r.json()["declared"]}
+                        "declared": r.json()["declared"], "decision": None}
     for partner in ("NOR", "SOU", "RRA"):
         got = c.get("/api/t0", headers=server.as_(partner)).json()
         assert [(d["scenario"], d["t0"]) for d in got] == [("unrest-aster",

@@ -60,3 +60,15 @@ def test_only_an_admin_reads_its_people() -> None:
     assert actions.may_administer("admin")
     assert not actions.may_administer("planner")
     assert not actions.may_administer("viewer")
+
+
+def test_how_t0_is_declared_decides_who_declares_and_who_asks() -> None:
+    assert actions.may_declare("planner") and actions.may_declare("admin", "planner")
+    assert not actions.may_declare("viewer")
+    joint = actions.may_declare("planner", "joint")
+    assert not joint and "/api/t0/requests" in joint.reason
+    assert actions.may_request_t0("planner", "joint")
+    assert not actions.may_request_t0("planner", "planner")
+    assert not actions.may_request_t0("viewer", "joint")
+    assert actions.may_set_t0_mode("admin")
+    assert not actions.may_set_t0_mode("planner") and not actions.may_set_t0_mode("viewer")

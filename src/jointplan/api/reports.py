@@ -84,8 +84,22 @@ class Gap(Closed):
     window: Minutes
 
 
+class T0Out(Closed):
+    """A top-level scenario declared at a real instant: T+0 is then this date."""
+
+    scenario: str
+    t0: str = Field(description="the instant, ISO 8601 in UTC (`2026-11-20T08:00:00Z`)")
+    partner: str = Field(description="the partner whose planner declared it (or asked for it, "
+                         "when a joint decision declared it)")
+    by: str = Field(description="the planner's username")
+    reason: str
+    declared: str = Field(description="when it was declared, ISO 8601 in UTC")
+    decision: str | None = Field(None, description="the joint decision that declared it; "
+                                 "null when a planner declared it")
+
+
 class CheckOut(Closed):
-    """What `jointplan check --as PARTNER --json` prints."""
+    """What `jointplan check --as PARTNER --json` prints, and the declared T0s."""
 
     workspace: str
     as_: str | None = Field(alias="as")
@@ -95,6 +109,10 @@ class CheckOut(Closed):
         description="leaf scenario -> partner -> plans active there that the viewer may see")
     likelihood: dict[str, float | None] = Field(
         description="scenario -> probability; every figure null when all weights are 0")
+    declarations: list[T0Out] = Field(
+        default_factory=list,
+        description="the declared T0s the caller may see, by scenario id (the server's "
+        "addition: `check --json` has no declarations)")
 
 
 # -- simulate ---------------------------------------------------------------------------

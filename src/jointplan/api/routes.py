@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from ..server import analysis, collab, people, plans
+from ..server import analysis, collab, people, plans, t0
 from ..server.assemble import Source
 from ..server.concurrency import parse_if_match
 from ..server.hub import Invalid
@@ -165,8 +165,12 @@ def observe(body: ObservationIn, hub: HubDep, actor: CurrentActor) -> Created:
 
 @router.get("/check", tags=["analysis"], response_model=CheckOut)
 def check(hub: HubDep, actor: CurrentActor) -> CheckOut:
-    """Conflicts, gaps, coverage and likelihoods for the caller's partner (the CLI's JSON)."""
-    return one(CheckOut, analysis.check_for(hub, actor))
+    """Conflicts, gaps, coverage and likelihoods for the caller's partner (the CLI's JSON),
+    with the declared T0s it may see."""
+    report = analysis.check_for(hub, actor)
+    with hub.db.read() as session:
+        report["declarations"] = t0.declarations(hub, session, actor)
+    return one(CheckOut, report)
 
 
 @router.get("/simulate", tags=["analysis"], response_model=list[SimulationOut])

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import __version__
-from . import check, deconflict, drill, formats, node, people, server
+from . import check, deconflict, drill, formats, node, people, server, settings
 
 app = typer.Typer(
     name="jointplan",
@@ -51,6 +51,7 @@ deconflict.register(app)
 drill.register(app)
 server.register(app)
 node.register(app)
+settings.register(app)
 people.register()
 try:  # the simulation command needs the optional `sim` dependencies
     from . import simulate

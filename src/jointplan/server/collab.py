@@ -39,7 +39,7 @@ from ..store.tables import (
     User,
     now,
 )
-from . import findings
+from . import findings, t0
 from .analysis import record_exposure
 from .assemble import read_sources, stored_sources
 from .concurrency import Stale, versions_since
@@ -644,6 +644,7 @@ def respond(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any]) -> d
         if d.partner != actor.partner:
             notify(session, [d.partner], "answer", f"{actor.partner} answered {stance} on "
                    f"“{d.title}”", f"/decisions/{d.id}#responses")
+        t0.settle(hub, session, d, actor)  # a T0 request all asked concur on: T0 changes
         return _decision_json(session, actor, d)
 
 
@@ -657,6 +658,7 @@ def close_decision(hub: Hub, actor: Actor, decision_id: str, body: dict[str, Any
             raise Invalid("status", "the decision is closed already")
         d.outcome = _text(body.get("outcome"), "outcome", 5000)
         d.closed, d.closed_by = now(), actor.user_id
+        t0.closing(session, d)  # a T0 request closed before all concurred: T0 stays
         audit.append(session, action="decision.close", subject=f"decision:{d.id}",
                      user_id=actor.user_id, partner=actor.partner,
                      owners=[d.partner, *d.asked])

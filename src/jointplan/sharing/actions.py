@@ -113,12 +113,42 @@ def export_tlp(tlps: Iterable[str]) -> str:
     return max(marks, key=TLP_RANKS.index) if marks else "clear"
 
 
-def may_declare(role: str) -> Decision:
+T0_MODES = ("planner", "joint")
+"""How T0 is declared in a workspace: by any planner of a partner that may see the scenario
+(the default), or by a joint decision of every partner that may see it."""
+
+
+def may_declare(role: str, mode: str = "planner") -> Decision:
     """Declare a top-level scenario at a real time (T0), or withdraw that declaration: any
-    partner's planners, since a scenario begins for everyone at once."""
+    partner's planners, since a scenario begins for everyone at once — unless the workspace
+    declares T0 by joint decision, when a planner asks the partners instead."""
     allowed = may_write(role)
-    return Decision(allowed.allowed, allowed.reason if not allowed else
-                    f"a {role} may declare a scenario for its partner")
+    if not allowed:
+        return allowed
+    if mode == "joint":
+        return Decision(False, "this workspace declares T0 by joint decision: ask the partners "
+                        "who may see the scenario (POST /api/t0/requests, or the Real time "
+                        "page)")
+    return Decision(True, f"a {role} may declare a scenario for its partner")
+
+
+def may_request_t0(role: str, mode: str) -> Decision:
+    """Ask the partners to declare a scenario's T0, or to withdraw it: any partner's planners,
+    where the workspace declares T0 by joint decision."""
+    allowed = may_write(role)
+    if not allowed:
+        return allowed
+    if mode != "joint":
+        return Decision(False, "this workspace lets a planner declare T0 directly: "
+                        "POST /api/t0 (or DELETE /api/t0/{scenario})")
+    return Decision(True, f"a {role} may ask the partners to decide on a scenario's T0")
+
+
+def may_set_t0_mode(role: str) -> Decision:
+    """Choose how the workspace declares T0 (by a planner, or by joint decision): admins."""
+    if role == "admin":
+        return Decision(True, "an admin sets how the workspace declares T0")
+    return Decision(False, "only an admin sets how the workspace declares T0")
 
 
 def may_administer(role: str) -> Decision:

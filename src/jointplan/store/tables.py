@@ -391,6 +391,10 @@ class T0Declaration(Base):
     created: Mapped[datetime] = mapped_column(default=now)
     undeclared: Mapped[datetime | None] = mapped_column(default=None)
     undeclared_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    decision_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The joint decision that declared it (0011); None when a planner declared it."""
+    undeclared_decision: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The joint decision that withdrew it (0011)."""
 
 
 class T0Preference(Base):
@@ -399,6 +403,29 @@ class T0Preference(Base):
     __tablename__ = "t0_preferences"
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
+
+
+class T0Request(Base):
+    """A request to declare a scenario's T0, or to withdraw it, put to a joint decision (0011).
+
+    Made when the workspace declares T0 by joint decision (the ``t0_mode``
+    setting): the decision (same id) asks every partner that may see the
+    scenario; T0 changes only when all of them concur.
+    """
+
+    __tablename__ = "t0_requests"
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    """``declare`` or ``undeclare``."""
+    scenario: Mapped[str] = mapped_column(String(128), index=True)
+    t0: Mapped[datetime | None] = mapped_column(default=None)
+    """The instant asked for, in UTC (None for an undeclaration)."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    partner: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """``open``, ``accepted`` (T0 changed) or ``not accepted`` (closed without it)."""
+    created: Mapped[datetime] = mapped_column(default=now)
 
 
 class CalendarFeed(Base):

@@ -1,7 +1,9 @@
 """Real time: declare a scenario (T0) or withdraw it, choose a time zone, calendar feeds.
 
 Every form calls the server's use cases (``server/t0.py``), which ask the gate;
-a form's problem is shown next to its field with what was typed kept.
+a form's problem is shown next to its field with what was typed kept. Where the
+workspace declares T0 by joint decision, the same forms ask the partners instead
+(a decision each answers on its page), and an admin chooses the mode here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TIME_FLASH = {"declared": "Scenario declared: T0 is now a date on every page.",
               "undeclared": "Declaration withdrawn (it stays in the audit log).",
               "zone": "Time zone saved: dates on every page are shown in it.",
-              "revoked": "Calendar feed revoked: its address answers nothing any more."}
+              "revoked": "Calendar feed revoked: its address answers nothing any more.",
+              "asked": "Asked: every partner that may see the scenario is asked to decide. "
+                       "T0 changes once all of them concur.",
+              "mode": "Saved: how this workspace declares T0."}
 
 
 def _context(hub: Hub, actor: Actor) -> dict[str, Any]:
@@ -33,8 +38,11 @@ def _context(hub: Hub, actor: Actor) -> dict[str, Any]:
         tops = [s for s in ws.scenarios if s.parent is None
                 and rules.sees_scenario(actor.partner, s.id)]
         feeds = t0.feeds(session, actor)
+        mode = t0.mode_of(session)["mode"]
+        asked = t0.requests(hub, session, actor)
     return {"tops": tops, "feeds": feeds, "zones": t0.zones(), "field_errors": {},
-            "values": {}, "new_feed": None, "section": "time"}
+            "values": {}, "new_feed": None, "section": "time", "t0_mode": mode,
+            "requests": asked, "may_set_mode": actor.role == "admin"}
 
 
 def _time_page(request: Request, hub: Hub, actor: Actor, *, status: int = 200,
@@ -70,13 +78,21 @@ def declare(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> R
               "reason": field(form, "reason")}
     when = datetime.now(UTC).isoformat() if field(form, "now") else \
         _instant(values["t0"], zone)
+    body = {"scenario": values["scenario"], "t0": when, "reason": values["reason"]}
     try:
-        t0.declare(hub, actor, {"scenario": values["scenario"], "t0": when,
-                                "reason": values["reason"]})
+        if _joint(hub):
+            t0.request(hub, actor, {"action": "declare", **body})
+        else:
+            t0.declare(hub, actor, body)
     except Invalid as exc:
         return _time_page(request, hub, actor, status=422, values=values,
                           field_errors={exc.field: str(exc)})
-    return done("/time", "declared")
+    return done("/time", "asked" if _joint(hub) else "declared")
+
+
+def _joint(hub: Hub) -> bool:
+    with hub.db.read() as session:
+        return bool(t0.mode_of(session)["mode"] == "joint")
 
 
 @router.post("/time/undeclare")
@@ -85,8 +101,22 @@ def undeclare(request: Request, hub: HubDep, actor: PageActor, form: FormDep) ->
         return _time_page(request, hub, actor, status=422,
                           field_errors={"confirm-" + field(form, "scenario"):
                                         "Tick the box to confirm."})
+    if _joint(hub):
+        t0.request(hub, actor, {"action": "undeclare", "scenario": field(form, "scenario"),
+                                "reason": field(form, "reason")})
+        return done("/time", "asked")
     t0.undeclare(hub, actor, field(form, "scenario"), field(form, "reason"))
     return done("/time", "undeclared")
+
+
+@router.post("/time/mode")
+def set_mode(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
+    try:
+        t0.set_mode(hub, actor, field(form, "mode"))
+    except Invalid as exc:
+        return _time_page(request, hub, actor, status=422,
+                          field_errors={"mode": str(exc)})
+    return done("/time", "mode")
 
 
 @router.post("/time/zone")
