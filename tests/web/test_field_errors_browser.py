@@ -34,6 +34,22 @@ def unmarked(page: Any, ident: str) -> None:
     assert page.locator(f"#{ident}-error").count() == 0
 
 
+def unconfirmed_then_blank(visit: Any, text: str, box: str, button: str, typed: str) -> str:
+    """A final step sent with `typed` in `text` but `box` unticked, then ticked with only
+    blanks typed: each time the form comes back with the problem at its field. Returns
+    the second message."""
+    page = visit.page
+    page.fill(f"#{text}", typed)
+    visit.click(page.get_by_role("button", name=button))
+    assert "Tick the box" in at_field(page, box)
+    unmarked(page, text)
+    assert page.locator(f"#{text}").input_value() == typed
+    page.fill(f"#{text}", "   ")
+    page.check(f"#{box}")
+    visit.click(page.get_by_role("button", name=button))
+    return at_field(page, text)
+
+
 def _send_proposal(open_as):  # type: ignore[no-untyped-def]  # noqa: F811
     sou = open_as("SOU")
     sou.go("/proposals/new?plan=nor-evacuation&task=ferry-run")
@@ -49,18 +65,10 @@ def test_declining_a_proposal_asks_for_the_box_and_a_reason_at_their_fields(open
     nor = open_as("NOR")
     page = nor.page
     nor.go(path)
-    page.fill("#decline-reason", "The tide does not allow it.")
-    nor.click(page.get_by_role("button", name="Decline"))
-    assert "Tick the box" in at_field(page, "decline-confirm")
-    unmarked(page, "decline-reason")
-    assert page.locator("#decline-reason").input_value() == "The tide does not allow it."
+    assert "reason" in unconfirmed_then_blank(nor, "decline-reason", "decline-confirm",
+                                              "Decline", "The tide does not allow it.")
     assert "open" in page.locator(".facts").inner_text()
     nor.snap("proposal-decline-refused")
-    page.fill("#decline-reason", "   ")  # only blanks: no reason
-    page.check("#decline-confirm")
-    nor.click(page.get_by_role("button", name="Decline"))
-    assert "reason" in at_field(page, "decline-reason")
-    assert "open" in page.locator(".facts").inner_text()
     nor.go(path)
     assert "open" in page.locator(".facts").inner_text()  # nothing was stored
     page.fill("#decline-reason", "The tide does not allow it.")
@@ -90,15 +98,9 @@ def test_a_decision_response_and_close_show_problems_at_their_fields(open_as):  
 
     page = nor.page
     nor.go(path)
-    page.fill("#c-outcome", "Lights tested at T+18h.")
-    nor.click(page.get_by_role("button", name="Record the outcome and close"))
-    assert "Tick the box" in at_field(page, "c-confirm")
-    unmarked(page, "c-outcome")
-    assert page.locator("#c-outcome").input_value() == "Lights tested at T+18h."
-    page.fill("#c-outcome", " ")
-    page.check("#c-confirm")
-    nor.click(page.get_by_role("button", name="Record the outcome and close"))
-    assert "outcome" in at_field(page, "c-outcome")
+    assert "outcome" in unconfirmed_then_blank(nor, "c-outcome", "c-confirm",
+                                               "Record the outcome and close",
+                                               "Lights tested at T+18h.")
     nor.go(path)
     assert "open" in page.locator(".facts").inner_text()  # nothing was stored
     assert page.locator("#outcome").count() == 0
