@@ -177,3 +177,15 @@ def test_the_thread_form_of_a_plan_page_comes_back_on_that_page(pages):
     assert 'value="Ferry times"' in control(answer.text, "thread-title-plan")
     assert re.search(r'value="NOR" checked', answer.text)
     assert "Ferry times" not in sou.get("/threads").text
+
+
+def test_no_placeholder_reads_as_a_value(pages):
+    """A placeholder is marked as an example ("e.g. …"), never a sample that looks typed."""
+    nor = pages.client("NOR")
+    seen = []
+    conflict = re.search(r'href="(/conflicts/[^"#]+)"', nor.get("/").text).group(1)
+    for path in ("/plans/nor-evacuation", "/scenarios", "/threads", conflict,
+                 "/plans/sou-aster"):
+        seen += re.findall(r'placeholder="([^"]*)"', nor.get(path).text)
+    assert seen  # the task-timing and observation forms have examples
+    assert [p for p in seen if not p.startswith("e.g. ")] == []
