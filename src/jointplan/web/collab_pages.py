@@ -199,7 +199,7 @@ def _provision_problems(values: Json) -> dict[str, str]:
         wrong["g-id"] = ("Give a short name of lowercase letters, digits and dashes, like "
                          "answer-shelter.")
     if not values["prov_what"]:
-        wrong["g-what"] = f"Say what {values.get('from') or 'the partner'} would provide."
+        wrong["g-what"] = "Say what would be provided."
     times: dict[str, int] = {}
     for name, control in (("prov_start", "g-start"), ("prov_end", "g-end")):
         try:
