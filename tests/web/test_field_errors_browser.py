@@ -50,6 +50,19 @@ def unconfirmed_then_blank(visit: Any, text: str, box: str, button: str, typed: 
     return at_field(page, text)
 
 
+def refused(visit: Any, name: str) -> None:
+    """The refused form's page: no axe-core violation at either width; screenshots."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    for width in (1280, 390):
+        visit.page.set_viewport_size({"width": width, "height": 900})
+        visit.page.evaluate(AXE_SCRIPT)
+        result = visit.page.evaluate("axe.run({resultTypes: ['violations']})")
+        assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]
+                ] == [], f"{name} at {width} px"
+    visit.snap(name)
+
+
 def _send_proposal(open_as):  # type: ignore[no-untyped-def]  # noqa: F811
     sou = open_as("SOU")
     sou.go("/proposals/new?plan=nor-evacuation&task=ferry-run")
@@ -68,7 +81,7 @@ def test_declining_a_proposal_asks_for_the_box_and_a_reason_at_their_fields(open
     assert "reason" in unconfirmed_then_blank(nor, "decline-reason", "decline-confirm",
                                               "Decline", "The tide does not allow it.")
     assert "open" in page.locator(".facts").inner_text()
-    nor.snap("proposal-decline-refused")
+    refused(nor, "proposal-decline-refused")
     nor.go(path)
     assert "open" in page.locator(".facts").inner_text()  # nothing was stored
     page.fill("#decline-reason", "The tide does not allow it.")
@@ -94,7 +107,7 @@ def test_a_decision_response_and_close_show_problems_at_their_fields(open_as):  
     # the stance chosen is kept
     assert sou.page.get_by_role("radio", name="Non-concur").is_checked()
     assert "no answer yet" in sou.page.locator("#responses").inner_text()
-    sou.snap("decision-response-refused")
+    refused(sou, "decision-response-refused")
 
     page = nor.page
     nor.go(path)
@@ -123,7 +136,7 @@ def test_correcting_and_retracting_an_observation_show_problems_at_their_fields(
     assert page.locator("#c-at").input_value() == "yesterday"
     assert page.locator("#c-reason").input_value() == "Reported a day late"
     assert page.locator("#x-reason").input_value() == ""  # the other form is not filled
-    nor.snap("observation-correct-refused")
+    refused(nor, "observation-correct-refused")
 
     page.fill("#x-reason", "Double count")
     nor.click(page.get_by_role("button", name="Retract the observation"))
@@ -157,7 +170,7 @@ def test_a_status_and_a_thread_on_a_conflict_or_gap_page_keep_what_was_typed(ope
         assert "why" in at_field(page, "finding-reason").lower()
         assert page.locator("#finding-status").input_value() == "acknowledged"
         unmarked(page, "finding-status")
-        nor.snap(f"{family}-status-refused")
+        refused(nor, f"{family}-status-refused")
 
         page.fill(f"#thread-title-{family}", "Who moves first?")
         page.fill(f"#thread-text-{family}", "   ")
@@ -168,7 +181,7 @@ def test_a_status_and_a_thread_on_a_conflict_or_gap_page_keep_what_was_typed(ope
         assert "text" in at_field(page, f"thread-text-{family}")
         assert page.locator(f"#thread-title-{family}").input_value() == "Who moves first?"
         assert page.locator(f"#thread-form-{family}").get_by_label("SOU").is_checked()
-        nor.snap(f"{family}-thread-refused")
+        refused(nor, f"{family}-thread-refused")
         nor.go(path)
         assert page.locator("#status-h").inner_text() == before  # nothing was stored
         assert "Who moves first?" not in page.locator("main").inner_text()
@@ -204,7 +217,7 @@ def test_a_proposed_provision_shows_each_problem_at_its_field(open_as):  # noqa:
     assert page.locator("#g-start").input_value() == "soon"
     assert page.locator("#g-id").input_value() == "Bad Name"
     assert page.locator("#g-reason").input_value() == "Crews need it"
-    nor.snap("provision-refused")
+    refused(nor, "provision-refused")
     page.fill("#g-id", "answer-crews")
     page.fill("#g-start", "T+2h")
     nor.click(page.get_by_role("button", name="Preview the effect"))
