@@ -291,6 +291,7 @@ def test_threads_and_decisions(open_as):
     sou.snap("decisions")
     nor.go(decision_url.replace(nor.base, ""))
     page.fill("#c-outcome", "Opened at T+20h; lights tested first.")
+    page.check("#c-confirm")
     nor.click(page.get_by_role("button", name="Record the outcome and close"))
     assert "Opened at T+20h; lights tested first." in page.locator("#outcome").inner_text()
     sou.go(decision_url.replace(sou.base, ""))

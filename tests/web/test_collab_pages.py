@@ -150,8 +150,13 @@ def test_a_decision_has_title_deadline_and_outcome_and_the_form_gives_way(pages)
     assert "Record the response" in sou.get(f"{path}?change=1").text
     closing = nor.get(path).text
     assert "Record the outcome" in closing
-    assert nor.post(f"{path}/close", data={"csrf": csrf, "outcome": ""}).status_code == 422
-    nor.post(f"{path}/close", data={"csrf": csrf, "outcome": "Opened at T+20h."})
+    assert nor.post(f"{path}/close", data={"csrf": csrf, "outcome": "",
+                                           "confirm": "yes"}).status_code == 422
+    unconfirmed = nor.post(f"{path}/close", data={"csrf": csrf, "outcome": "Opened at T+20h."})
+    assert unconfirmed.status_code == 422 and 'id="c-confirm-error"' in unconfirmed.text
+    assert "Opened at T+20h." not in sou.get(path).text
+    nor.post(f"{path}/close", data={"csrf": csrf, "outcome": "Opened at T+20h.",
+                                    "confirm": "yes"})
     closed = sou.get(path).text
     assert "Opened at T+20h." in closed and "closed" in closed
     late = sou.post(f"{path}/responses", data={"csrf": csrf_of(closed), "stance": "concur"})
@@ -243,7 +248,11 @@ def test_an_observation_is_confirmed_with_its_effect_then_corrected_and_retracte
     new_path = fixed.headers["location"].split("?")[0]
     old = nor.get(path).text
     assert "corrected" in old and "a double count" in old and "Correct it" not in old
-    gone = nor.post(f"{new_path}/retract", data={"csrf": csrf, "reason": "wrong town"})
+    asked = nor.post(f"{new_path}/retract", data={"csrf": csrf, "reason": "wrong town"})
+    assert asked.status_code == 422 and 'id="x-confirm-error"' in asked.text
+    assert "wrong town</textarea>" in asked.text and "Retract it" in nor.get(new_path).text
+    gone = nor.post(f"{new_path}/retract", data={"csrf": csrf, "reason": "wrong town",
+                                                 "confirm": "yes"})
     assert gone.status_code == 303
     assert "retracted" in nor.get(new_path).text and "wrong town" in nor.get(new_path).text
     with pages.hub.db.read() as session:  # recorded, never deleted

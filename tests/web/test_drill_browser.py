@@ -81,8 +81,14 @@ def test_the_example_drill_end_to_end_in_the_browser(browser, drill_server):
         nor.fill("#task", "nor-evacuation/crisis-cell")
         with nor.expect_navigation():
             nor.get_by_role("button", name="Log", exact=True).click()
+        with sou.expect_navigation():  # not confirmed: asked, and the exercise runs on
+            sou.get_by_role("button", name="End", exact=True).click()
+        assert "Tick the box" in sou.locator("#end-confirm-error").inner_text()
+        assert sou.locator("#end-confirm").get_attribute("aria-invalid") == "true"
+        sou.check("#end-confirm")
         with sou.expect_navigation():
             sou.get_by_role("button", name="End", exact=True).click()
+        assert sou.locator("#end-confirm").count() == 0  # ended: nothing left to end
         sou.goto(f"{base}/exercises/{eid}/report")
         sou.select_option("#rate-target", "expectation:ex-cell")
         sou.select_option("#rate-rating", "M")

@@ -61,7 +61,11 @@ def test_a_drill_is_evaluated_reported_and_feeds_back_into_a_plan(pages):
     sou.post(f"/exercises/{eid}/items", data={
         "kind": "improvement", "title": "RRA-only item", "owner": "RRA", "due": "2027-02-01",
         "csrf": csrf["SOU"]})
-    sou.post(f"/exercises/{eid}/control", data={"action": "end", "csrf": csrf["SOU"]})
+    asked = sou.post(f"/exercises/{eid}/control", data={"action": "end", "csrf": csrf["SOU"]})
+    assert asked.status_code == 422 and 'id="end-confirm-error"' in asked.text
+    assert nor.get(f"/exercises/{eid}/report").status_code == 403  # still running
+    sou.post(f"/exercises/{eid}/control", data={"action": "end", "csrf": csrf["SOU"],
+                                                "confirm": "yes"})
 
     whole = sou.get(f"/exercises/{eid}/report").text
     assert "late by 45 min" in whole and "M performed with major challenges" in whole

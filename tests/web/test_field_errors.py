@@ -162,3 +162,30 @@ def test_a_proposed_start_outside_the_flex_is_shown_at_the_start_field(pages):
     assert "n-start-hint" in control(answer.text, "n-start")
     assert 'value="T+5d"' in control(answer.text, "n-start")
     assert "the quay is busy</textarea>" in answer.text
+
+
+def test_the_thread_form_of_a_plan_page_comes_back_on_that_page(pages):
+    sou = pages.client("SOU")
+    form = sou.get("/plans/nor-evacuation").text
+    assert 'id="thread-form-plan"' in form
+    answer = sou.post("/threads", data={
+        "csrf": csrf_of(form), "kind": "plan", "ref": "nor-evacuation", "on": "plan",
+        "title": "Ferry times", "text": "  ", "share": ["NOR"]})
+    assert answer.status_code == 422
+    assert 'id="thread-form-plan"' in answer.text and "<h1>" in answer.text
+    assert "text" in marked(answer.text, "thread-text-plan")
+    assert 'value="Ferry times"' in control(answer.text, "thread-title-plan")
+    assert re.search(r'value="NOR" checked', answer.text)
+    assert "Ferry times" not in sou.get("/threads").text
+
+
+def test_no_placeholder_reads_as_a_value(pages):
+    """A placeholder is marked as an example ("e.g. …"), never a sample that looks typed."""
+    nor = pages.client("NOR")
+    seen = []
+    conflict = re.search(r'href="(/conflicts/[^"#]+)"', nor.get("/").text).group(1)
+    for path in ("/plans/nor-evacuation", "/scenarios", "/threads", conflict,
+                 "/plans/sou-aster"):
+        seen += re.findall(r'placeholder="([^"]*)"', nor.get(path).text)
+    assert seen  # the task-timing and observation forms have examples
+    assert [p for p in seen if not p.startswith("e.g. ")] == []

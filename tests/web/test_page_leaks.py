@@ -124,7 +124,8 @@ def test_the_collaboration_steps_show_no_canary_to_a_partner_outside_them(serve:
     did = aaa.post("/decisions", data={"csrf": csrf["AAA"], "title": "canary-decision-title",
                                        "text": "canary-decision-text", "partners": ["BBB"]}
                    ).headers["location"].split("?")[0]
-    aaa.post(f"{did}/close", data={"csrf": csrf["AAA"], "outcome": "canary-outcome"})
+    aaa.post(f"{did}/close", data={"csrf": csrf["AAA"], "outcome": "canary-outcome",
+                                  "confirm": "yes"})
     assert "canary-outcome" in bbb.get(did).text
     assert "canary-decision-title" in bbb.get("/notifications").text
     for page in ("/notifications", "/proposals", "/decisions", "/proposals/new", "/",

@@ -364,6 +364,13 @@ def test_a_declined_proposal_carries_its_reason_back(pages, private):
     csrf = csrf_of(nor.get(f"/proposals/{private['proposal']}").text)
     answer = nor.post(f"/proposals/{private['proposal']}/decline",
                       data={"csrf": csrf, "reason": "the ferry sails on the tide"})
+    assert answer.status_code == 422  # declining is final: the box must be ticked
+    assert 'id="decline-confirm-error"' in answer.text
+    assert "the ferry sails on the tide</textarea>" in answer.text
+    assert "declined" not in pages.client("SOU").get(f"/proposals/{private['proposal']}").text
+    answer = nor.post(f"/proposals/{private['proposal']}/decline",
+                      data={"csrf": csrf, "reason": "the ferry sails on the tide",
+                            "confirm": "yes"})
     assert answer.status_code == 303
     text = pages.client("SOU").get(f"/proposals/{private['proposal']}").text
     assert "declined" in text and "the ferry sails on the tide" in text

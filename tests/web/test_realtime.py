@@ -93,7 +93,8 @@ def test_a_calendar_address_is_shown_once_and_works_until_revoked(pages):
     nor = pages.client("NOR")
     assert nor.post(f"/time/feeds/{feed_id}/revoke",
                     data={"csrf": csrf_of(nor.get("/time").text)}).status_code == 404
-    assert sou.post(f"/time/feeds/{feed_id}/revoke", data={"csrf": csrf}).status_code == 303
+    assert sou.post(f"/time/feeds/{feed_id}/revoke", data={"csrf": csrf,
+                                                           "confirm": "yes"}).status_code == 303
     assert pages.client().get(path).status_code == 404
 
 

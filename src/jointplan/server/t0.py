@@ -16,11 +16,13 @@ every one of them concurs.
 A calendar feed is a read-only capability URL (``/calendar/{secret}.ics``):
 calendar clients cannot send an ``Authorization`` header, so the secret is in
 the address, and it opens nothing but that user's partner's timeline. Only its
-SHA-256 is stored; creation, revocation and every use are audited.
+SHA-256 is stored; creation, revocation and each distinct calendar it serves are
+audited.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +50,8 @@ from .hub import Hub, Invalid, NotFound, allow
 
 FEED_PREFIX = "jpcal_"
 DEFAULT_ZONE = "UTC"
+UNSTAMPED = datetime(1970, 1, 1, tzinfo=UTC)
+"""The stamp a feed's calendar is hashed with: what it holds, not when it was made."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -456,7 +460,11 @@ def revoke_feed(hub: Hub, actor: Actor, feed_id: str) -> None:
 
 def feed_calendar(hub: Hub, secret: str) -> bytes:
     """The calendar a feed secret opens: its user's partner's timeline under the declared
-    T0s, cut by the gate. NotFound for an unknown or revoked secret or a disabled user."""
+    T0s, cut by the gate. NotFound for an unknown or revoked secret or a disabled user.
+
+    Calendar clients poll often: a use is audited once per distinct calendar served by
+    the feed (its SHA-256, without the stamp, is kept in the entry), and a poll that
+    gets what was served before writes nothing and gets the same bytes."""
     from ..formats.ical import timeline, to_ics
     from ..sharing.handling import export_view
 
@@ -471,11 +479,18 @@ def feed_calendar(hub: Hub, secret: str) -> bytes:
         ws = hub.current(session).workspace
         ev = export_view(ws, actor.partner)
         t0s = t0s_for(hub, session, actor)
-        feed_id = feed.id
+        subject = f"calendar:{feed.id}"
+        last = audit.latest(session, "calendar.use", subject)
     entries = timeline(ev, ws, t0s) if t0s else []  # nothing declared: an empty calendar
-    content = to_ics(ev, entries)
-    with hub.db.write() as session:
-        audit.append(session, action="calendar.use", subject=f"calendar:{feed_id}",
-                     user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
-                     detail={"tlp": ev.tlp.value, "events": len(entries)})
-    return content
+    served = hashlib.sha256(to_ics(ev, entries, now=UNSTAMPED)).hexdigest()
+    if last is None or last.detail.get("sha256") != served:
+        with hub.db.write() as session:
+            last = audit.latest(session, "calendar.use", subject)  # a poll just before?
+            if last is None or last.detail.get("sha256") != served:
+                last = audit.append(session, action="calendar.use", subject=subject,
+                                    user_id=actor.user_id, partner=actor.partner,
+                                    owners=[actor.partner],
+                                    detail={"tlp": ev.tlp.value, "events": len(entries),
+                                            "sha256": served})
+    # Stamped when this content was first served: the same content is the same bytes.
+    return to_ics(ev, entries, now=datetime.fromisoformat(last.at))

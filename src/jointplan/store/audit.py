@@ -52,6 +52,14 @@ def append(session: Session, *, action: str, subject: str, user_id: str | None,
     return entry
 
 
+def latest(session: Session, action: str, subject: str) -> AuditEntry | None:
+    """The newest entry of one action about one subject (None if there is none)."""
+    found: AuditEntry | None = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == action, AuditEntry.subject == subject)
+        .order_by(AuditEntry.seq.desc()).limit(1))
+    return found
+
+
 @dataclass(frozen=True)
 class Break:
     seq: int

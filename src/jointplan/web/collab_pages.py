@@ -4,16 +4,21 @@ observations confirmed before posting, then corrected or retracted."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..caller import HubDep
+from ..model import TimecodeError, parse_time
 from ..server import collab, findings, plans
 from ..server.hub import Hub, Invalid, RateLimited, allow
 from ..services.accounts import Actor
 from ..sharing import actions
+from .conflict_pages import conflict_page, gap_page
+from .plan_pages import _again as plan_again
 from .render import (
     FormDep,
     PageActor,
@@ -60,6 +65,11 @@ def threads(request: Request, hub: HubDep, actor: PageActor, kind: str = "",
                                  "share": []})
 
 
+EMBEDDED: dict[str, Callable[..., Response]] = {
+    "conflict": conflict_page, "gap": gap_page, "plan": plan_again}
+"""The pages a thread form is part of, by the thread's subject: a problem comes back there."""
+
+
 @router.post("/threads")
 def new_thread(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
     values = {"kind": field(form, "kind"), "ref": field(form, "ref"),
@@ -70,6 +80,13 @@ def new_thread(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -
             "subject": {"kind": values["kind"], "ref": values["ref"]},
             "title": values["title"], "text": values["text"], "share": values["share"]})
     except Invalid as exc:
+        on = field(form, "on")
+        if on in EMBEDDED and on == values["kind"]:  # the form on a conflict, gap or plan page
+            top, wrong = at_field(exc, {"title": f"thread-title-{on}",
+                                        "text": f"thread-text-{on}",
+                                        "share": f"thread-share-{on}"})
+            return EMBEDDED[on](request, hub, actor, values["ref"], errors=top,
+                                field_errors=wrong, thread_values=values, status=422)
         top, wrong = at_field(exc, {"subject.kind": "t-kind", "subject.ref": "t-ref",
                                     "subject": "t-ref", "title": "t-title", "text": "t-text",
                                     "share": "t-share"})
@@ -169,6 +186,36 @@ def _gap_context(hub: Hub, actor: Actor, values: Json) -> Json | None:
 PROPOSAL_CONTROLS = {"change.start": "n-start", "change.quantity": "n-qty",
                      "change.resource": "n-res"}
 """The proposal form's controls for a task, by the use case's field (the rest on top)."""
+PROVISION_CONTROLS = {"plan": "g-plan"}
+"""The provision form's control the use case names; its other fields are read here."""
+PROVISION_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def _provision_problems(values: Json) -> dict[str, str]:
+    """A proposed provision's fields, checked where the form can say which is wrong (the
+    server checks the whole again, with the plan): {control id: message}."""
+    wrong: dict[str, str] = {}
+    if not PROVISION_ID.fullmatch(values["prov_id"]):
+        wrong["g-id"] = ("Give a short name of lowercase letters, digits and dashes, like "
+                         "answer-shelter.")
+    if not values["prov_what"]:
+        wrong["g-what"] = "Say what would be provided."
+    times: dict[str, int] = {}
+    for name, control in (("prov_start", "g-start"), ("prov_end", "g-end")):
+        try:
+            times[name] = parse_time(values[name])
+        except TimecodeError:
+            wrong[control] = (f"{values[name]!r} is not a time: write it like the plans, "
+                              "e.g. T+1d6h." if values[name] else "Give a time, e.g. T+1d6h.")
+    if len(times) == 2 and times["prov_end"] <= times["prov_start"]:
+        wrong["g-end"] = "The provision must end after it starts."
+    if values["prov_resource"] and not values["prov_quantity"].isdigit():
+        wrong["g-qty"] = "Give a whole number (0 or more) of the resource."
+    return wrong
+
+
+def _controls(values: Json) -> dict[str, str]:
+    return PROVISION_CONTROLS if values["kind"] == "add-provision" else PROPOSAL_CONTROLS
 
 
 def _proposal_form(request: Request, hub: Hub, actor: Actor, values: Json,
@@ -232,11 +279,13 @@ def proposal_preview(request: Request, hub: HubDep, actor: PageActor,
     """Before sending: what the change would do to the conflicts and gaps the sender sees
     (a read; nothing is stored)."""
     values = _form_values(lambda k: field(form, k))
+    if values["kind"] == "add-provision" and (wrong := _provision_problems(values)):
+        return _proposal_form(request, hub, actor, values, [], 422, wrong)
     try:
         effect = collab.preview_proposal(hub, actor, {"plan": values["plan"],
                                                       "change": _change(values)})
     except Invalid as exc:
-        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        top, wrong = at_field(exc, _controls(values))
         return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return page(request, "proposal_preview.html", actor, section="proposals", values=values,
                 effect=effect, fields=PROPOSAL_FIELDS)
@@ -245,19 +294,22 @@ def proposal_preview(request: Request, hub: HubDep, actor: PageActor,
 @router.post("/proposals")
 def new_proposal(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> Response:
     values = _form_values(lambda k: field(form, k))
+    if values["kind"] == "add-provision" and (wrong := _provision_problems(values)):
+        return _proposal_form(request, hub, actor, values, [], 422, wrong)
     try:
         proposal_id = collab.create_proposal(hub, actor, {
             "plan": values["plan"], "change": _change(values), "reason": values["reason"],
             "about": _about(values)})
     except Invalid as exc:
-        top, wrong = at_field(exc, PROPOSAL_CONTROLS)
+        top, wrong = at_field(exc, _controls(values))
         return _proposal_form(request, hub, actor, values, top, 422, wrong)
     return done(f"/proposals/{proposal_id}", "proposed")
 
 
 def _proposal_page(request: Request, hub: Hub, actor: Actor, proposal_id: str, *,
                    errors: list[str], status: int = 200, confirm: str = "",
-                   note: str = "") -> Response:
+                   note: str = "", values: Json | None = None,
+                   field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         proposal = collab.get_proposal(hub, session, actor, proposal_id)
     is_open = proposal["status"] == "open"
@@ -271,7 +323,8 @@ def _proposal_page(request: Request, hub: Hub, actor: Actor, proposal_id: str, *
     return page(request, "proposal.html", actor, section="proposals", proposal=proposal,
                 can_decide=can_decide, can_withdraw=can_withdraw, errors=errors,
                 effect=effect, effect_error=effect_error, confirm=confirm, note=note,
-                status=status)
+                values=values or {"accept": "", "decline": ""},
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/proposals/{proposal_id}")
@@ -288,14 +341,26 @@ def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, an
                                                                          "decline or withdraw."],
                               status=422)
     reason = field(form, "reason")
-    if answer in ("accept", "withdraw") and field(form, "confirm") != "yes":
+    kept = {"accept": reason if answer == "accept" else "",
+            "decline": reason if answer == "decline" else ""}
+    if field(form, "confirm") != "yes":
         with hub.db.read() as session:  # one it may not see: missing; one it may not answer: 403
             seen = collab.get_proposal(hub, session, actor, proposal_id)
-        allow(actions.may_decide(actor.partner, actor.role, seen["owner"]) if answer == "accept"
-              else actions.may_withdraw(actor.partner, actor.role, seen["partner"]))
-        # Irreversible: the page asks again, showing what will happen (nothing is stored).
-        return _proposal_page(request, hub, actor, proposal_id, errors=[], confirm=answer,
-                              note=reason)
+        allow(actions.may_withdraw(actor.partner, actor.role, seen["partner"])
+              if answer == "withdraw" else actions.may_decide(actor.partner, actor.role,
+                                                              seen["owner"]))
+        if answer == "decline" and seen["status"] == "open":
+            # Final: the box on the form must be ticked (the reason is checked with it).
+            wrong = {"decline-confirm": "Tick the box: a declined proposal cannot be "
+                     "accepted later."}
+            if not reason:
+                wrong["decline-reason"] = "Say why you decline: the proposer is told."
+            return _proposal_page(request, hub, actor, proposal_id, errors=[], values=kept,
+                                  field_errors=wrong, status=422)
+        if answer != "decline":
+            # Irreversible: the page asks again, showing what will happen (nothing stored).
+            return _proposal_page(request, hub, actor, proposal_id, errors=[],
+                                  confirm=answer, note=reason)
     try:
         if answer == "withdraw":
             collab.withdraw_proposal(hub, actor, proposal_id)
@@ -303,8 +368,9 @@ def decide(request: Request, hub: HubDep, actor: PageActor, proposal_id: str, an
         result = collab.decide_proposal(hub, actor, proposal_id, answer == "accept",
                                         reason or None)
     except Invalid as exc:
-        return _proposal_page(request, hub, actor, proposal_id, errors=[str(exc)],
-                              status=422)
+        top, wrong = at_field(exc, {"reason": f"{answer}-reason"})
+        return _proposal_page(request, hub, actor, proposal_id, errors=top,
+                              field_errors=wrong, values=kept, status=422)
     if answer == "accept":
         return done(f"/plans/{result['plan']}", "accepted", "#history")
     return done(f"/proposals/{proposal_id}", "declined")
@@ -358,20 +424,22 @@ def new_decision(request: Request, hub: HubDep, actor: PageActor, form: FormDep)
 
 def _decision_page(request: Request, hub: Hub, actor: Actor, decision_id: str, *,
                    errors: list[str], values: Json, status: int = 200,
-                   change: bool = False) -> Response:
+                   change: bool = False, field_errors: dict[str, str] | None = None
+                   ) -> Response:
     with hub.db.read() as session:
         decision = collab.get_decision(hub, session, actor, decision_id)
     is_open = decision["status"] == "open"
     may_respond = bool(actions.may_respond(actor.partner, actor.role, decision["partners"]))
     answered = decision["responses"].get(actor.partner)
     # Once answered, the form gives way to the answer (it can still be changed on request).
-    can_respond = may_respond and is_open and (answered is None or change or bool(errors))
+    can_respond = may_respond and is_open and (answered is None or change or bool(errors)
+                                               or values.get("form") == "respond")
     can_close = bool(actions.may_close_decision(actor.partner, actor.role,
                                                 decision["partner"])) and is_open
     return page(request, "decision.html", actor, section="decisions", decision=decision,
                 can_respond=can_respond, may_respond=may_respond and is_open,
                 answered=answered, can_close=can_close, errors=errors, values=values,
-                status=status)
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/decisions/{decision_id}")
@@ -385,25 +453,38 @@ def decision_page(request: Request, hub: HubDep, actor: PageActor, decision_id: 
 @router.post("/decisions/{decision_id}/responses")
 def respond(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
             form: FormDep) -> Response:
-    values = {"stance": field(form, "stance"), "note": field(form, "note"), "outcome": ""}
+    values = {"stance": field(form, "stance"), "note": field(form, "note"), "outcome": "",
+              "form": "respond"}
     try:
         collab.respond(hub, actor, decision_id, {"stance": values["stance"],
                                                  "note": values["note"]})
     except Invalid as exc:
-        return _decision_page(request, hub, actor, decision_id, errors=[str(exc)],
-                              values=values, status=422)
+        top, wrong = at_field(exc, {"stance": "r-stance", "note": "r-note"})
+        return _decision_page(request, hub, actor, decision_id, errors=top,
+                              field_errors=wrong, values=values, status=422)
     return done(f"/decisions/{decision_id}", "responded", "#responses")
 
 
 @router.post("/decisions/{decision_id}/close")
 def close_decision(request: Request, hub: HubDep, actor: PageActor, decision_id: str,
                    form: FormDep) -> Response:
-    values = {"stance": "", "note": "", "outcome": field(form, "outcome")}
+    values = {"stance": "", "note": "", "outcome": field(form, "outcome"), "form": "close"}
+    if field(form, "confirm") != "yes":
+        with hub.db.read() as session:  # one it may not see: missing; one it may not close: 403
+            seen = collab.get_decision(hub, session, actor, decision_id)
+        allow(actions.may_close_decision(actor.partner, actor.role, seen["partner"]))
+        if seen["status"] == "open":  # final: no response is taken after
+            wrong = {"c-confirm": "Tick the box: a closed decision takes no more responses."}
+            if not values["outcome"]:
+                wrong["c-outcome"] = "Say what was decided: every partner asked is told."
+            return _decision_page(request, hub, actor, decision_id, errors=[],
+                                  field_errors=wrong, values=values, status=422)
     try:
         collab.close_decision(hub, actor, decision_id, {"outcome": values["outcome"]})
     except Invalid as exc:
-        return _decision_page(request, hub, actor, decision_id, errors=[f"{exc.field}: {exc}"],
-                              values=values, status=422)
+        top, wrong = at_field(exc, {"outcome": "c-outcome"})
+        return _decision_page(request, hub, actor, decision_id, errors=top,
+                              field_errors=wrong, values=values, status=422)
     return done(f"/decisions/{decision_id}", "closed")
 
 
@@ -482,7 +563,8 @@ def observation_preview(request: Request, hub: HubDep, actor: PageActor,
 
 
 def _observation_page(request: Request, hub: Hub, actor: Actor, observation_id: str, *,
-                      errors: list[str], values: Json, status: int = 200) -> Response:
+                      errors: list[str], values: Json, status: int = 200,
+                      field_errors: dict[str, str] | None = None) -> Response:
     with hub.db.read() as session:
         observation = collab.get_observation(hub, session, actor, observation_id)
     can_amend = (bool(actions.may_amend_observation(actor.partner, actor.role,
@@ -490,24 +572,36 @@ def _observation_page(request: Request, hub: Hub, actor: Actor, observation_id: 
                  and observation["state"] == "current")
     return page(request, "observation.html", actor, section="scenarios",
                 observation=observation, can_amend=can_amend, errors=errors, values=values,
-                status=status)
+                field_errors=field_errors or {}, status=status)
 
 
 @router.get("/scenarios/observations/{observation_id}")
 def observation_page(request: Request, hub: HubDep, actor: PageActor,
                      observation_id: str) -> Response:
     return _observation_page(request, hub, actor, observation_id, errors=[],
-                             values={"seen": "", "at": "", "reason": ""})
+                             values={"seen": "", "at": "", "reason": "", "kind": ""})
 
 
 @router.post("/scenarios/observations/{observation_id}/{kind}")
 def amend_observation(request: Request, hub: HubDep, actor: PageActor, observation_id: str,
                       kind: str, form: FormDep) -> Response:
     values = {"seen": field(form, "seen"), "at": field(form, "at"),
-              "reason": field(form, "reason")}
+              "reason": field(form, "reason"), "kind": kind}
     if kind not in ("correct", "retract"):
         return _observation_page(request, hub, actor, observation_id, values=values,
                                  errors=["Choose correct or retract."], status=422)
+    prefix = "c" if kind == "correct" else "x"
+    if kind == "retract" and field(form, "confirm") != "yes":
+        with hub.db.read() as session:  # one it may not see: missing; not its own: 403
+            seen = collab.get_observation(hub, session, actor, observation_id)
+        allow(actions.may_amend_observation(actor.partner, actor.role, seen["by"]))
+        if seen["state"] == "current":  # final: it never counts again
+            wrong = {"x-confirm": "Tick the box: a retracted observation stops counting "
+                     "for good."}
+            if not values["reason"]:
+                wrong["x-reason"] = "Say why it is retracted."
+            return _observation_page(request, hub, actor, observation_id, values=values,
+                                     errors=[], field_errors=wrong, status=422)
     body: Json = {"reason": values["reason"]}
     if kind == "correct":
         if values["seen"] in ("yes", "no"):
@@ -517,7 +611,10 @@ def amend_observation(request: Request, hub: HubDep, actor: PageActor, observati
     try:
         new_id = collab.amend_observation(hub, actor, observation_id, kind, body)
     except Invalid as exc:
+        top, wrong = at_field(exc, {"reason": f"{prefix}-reason", "seen": "c-seen",
+                                    "at": "c-at"} if kind == "correct"
+                              else {"reason": "x-reason"})
         return _observation_page(request, hub, actor, observation_id, values=values,
-                                 errors=[f"{exc.field}: {exc}"], status=422)
+                                 errors=top, field_errors=wrong, status=422)
     return done(f"/scenarios/observations/{new_id}",
                 "corrected" if kind == "correct" else "retracted")

@@ -8,6 +8,7 @@ partner is not shown answers like any missing page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,7 @@ from ..caller import HubDep
 from ..server import collab, findings, plans
 from ..server.hub import Hub, Invalid
 from ..services.accounts import Actor
-from .render import FormDep, PageActor, PageRoute, done, field, page
+from .render import FormDep, PageActor, PageRoute, at_field, done, field, page
 from .shape import (
     conflict_items,
     conflict_map,
@@ -88,10 +89,16 @@ def _status_post(request: Request, hub: Hub, actor: Actor, family: str, finding_
     try:
         findings.set_status(hub, actor, family, finding_id, status, reason)
     except Invalid as exc:
-        render = conflict_page if family == "conflict" else gap_page
-        return render(request, hub, actor, finding_id, errors=[f"{exc.field}: {exc}"],
-                      values={"status": status, "reason": reason}, status=422)
+        top, wrong = at_field(exc, {"status": "finding-status", "reason": "finding-reason"})
+        return finding_page(family)(request, hub, actor, finding_id, errors=top,
+                                    field_errors=wrong, status=422,
+                                    values={"status": status, "reason": reason})
     return done(f"/{family}s/{finding_id}", "finding-status", "#status-h")
+
+
+def finding_page(family: str) -> Callable[..., Response]:
+    """The page of a conflict or of a gap, to come back to with a form's problems."""
+    return conflict_page if family == "conflict" else gap_page
 
 
 @router.get("/conflicts/{conflict_id}")
@@ -108,7 +115,10 @@ def conflict_status(request: Request, hub: HubDep, actor: PageActor, conflict_id
 
 def conflict_page(request: Request, hub: Hub, actor: Actor, key: str, *,
                   errors: list[str] | None = None, values: Json | None = None,
-                  status: int = 200) -> Response:
+                  status: int = 200, field_errors: dict[str, str] | None = None,
+                  thread_values: Json | None = None) -> Response:
+    """The page; a refused status or thread form comes back with ``values`` or
+    ``thread_values`` kept and its problems at their fields (``field_errors``)."""
     finding, view, threads = _lasting(hub, actor, "conflict", key)
     conflict = combined(finding["entries"])
     items = conflict_items(conflict, view)
@@ -150,6 +160,7 @@ def conflict_page(request: Request, hub: Hub, actor: Actor, key: str, *,
                 proposable=proposable if finding["present"] else [], threads=threads,
                 finding=finding, choices=STATUS_CHOICES, errors=errors or [],
                 values=values or {"status": finding["status"], "reason": ""}, status=status,
+                field_errors=field_errors or {}, thread_values=thread_values or {},
                 partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]})
 
@@ -167,7 +178,10 @@ def gap_status(request: Request, hub: HubDep, actor: PageActor, gap_id: str,
 
 def gap_page(request: Request, hub: Hub, actor: Actor, key: str, *,
              errors: list[str] | None = None, values: Json | None = None,
-             status: int = 200) -> Response:
+             status: int = 200, field_errors: dict[str, str] | None = None,
+             thread_values: Json | None = None) -> Response:
+    """The page; a refused status or thread form comes back with ``values`` or
+    ``thread_values`` kept and its problems at their fields (``field_errors``)."""
     finding, view, threads = _lasting(hub, actor, "gap", key)
     gap = combined(finding["entries"])
     pid, _, eid = gap["expectation"].partition("/")
@@ -203,5 +217,6 @@ def gap_page(request: Request, hub: Hub, actor: Actor, key: str, *,
                 threads=threads, finding=finding, choices=STATUS_CHOICES,
                 errors=errors or [], status=status,
                 values=values or {"status": finding["status"], "reason": ""},
+                field_errors=field_errors or {}, thread_values=thread_values or {},
                 partners=[p["code"] for p in view["partners"]],
                 titles={s["id"]: s["title"] for s in view["scenarios"]})

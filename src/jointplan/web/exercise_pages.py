@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..caller import HubDep
 from ..server import exercise_review, exercises
-from ..server.hub import Hub, Invalid
+from ..server.hub import Hub, Invalid, allow
 from ..services.accounts import Actor
+from ..sharing import drills
 from .render import FormDep, PageActor, PageRoute, done, field, fragment, page, templates
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -36,17 +38,40 @@ def exercise_list(request: Request, hub: HubDep, actor: PageActor) -> Response:
                 exercises=exercises.listing(hub, actor), banner=exercises.BANNER)
 
 
-def _exercise_page(request: Request, hub: Hub, actor: Actor, exercise_id: str, *,
-                   errors: list[str] | None = None, status: int = 200) -> Response:
-    feed = exercises.feed(hub, actor, _id(exercise_id))
-    return page(request, "exercise.html", actor, section="exercises", feed=feed,
-                banner=exercises.BANNER, errors=errors or [], status=status)
+PAGES: dict[str, tuple[str, Callable[[Hub, Actor, str], dict[str, Any]]]] = {
+    "exercise": ("exercise.html", lambda hub, actor, eid: {
+        "feed": exercises.feed(hub, actor, eid), "banner": exercises.BANNER}),
+    "report": ("exercise_report.html", lambda hub, actor, eid: {
+        "report": exercise_review.report(hub, actor, eid), "hseep": exercise_review.HSEEP}),
+}
+"""An exercise's pages with forms: the running exercise, and its after-action report."""
+
+
+def _show(request: Request, hub: Hub, actor: Actor, exercise_id: str, which: str, *,
+          errors: list[str] | None = None, field_errors: dict[str, str] | None = None,
+          status: int = 200) -> Response:
+    template, content = PAGES[which]
+    return page(request, template, actor, section="exercises", errors=errors or [],
+                field_errors=field_errors or {}, status=status,
+                **content(hub, actor, _id(exercise_id)))
+
+
+def _write(request: Request, hub: Hub, actor: Actor, exercise_id: str, which: str,
+           write: Callable[[], object]) -> Response:
+    """A form's write; its problem comes back on the page the form is on (422)."""
+    try:
+        write()
+    except Invalid as exc:
+        return _show(request, hub, actor, exercise_id, which, status=422,
+                     errors=[f"{exc.field}: {exc}"])
+    return done(f"/exercises/{exercise_id}" + ("/report" if which == "report" else ""),
+                "exercise")
 
 
 @router.get("/exercises/{exercise_id}")
 def exercise_page(request: Request, hub: HubDep, actor: PageActor,
                   exercise_id: str) -> Response:
-    return _exercise_page(request, hub, actor, exercise_id)
+    return _show(request, hub, actor, exercise_id, "exercise")
 
 
 @router.get("/exercises/{exercise_id}/feed")
@@ -66,54 +91,39 @@ def exercise_control(request: Request, hub: HubDep, actor: PageActor, exercise_i
         speed = int(speed_text) if speed_text else None
     except ValueError:
         speed = 0
-    try:
-        exercises.control(hub, actor, _id(exercise_id), what, speed)
-    except Invalid as exc:
-        return _exercise_page(request, hub, actor, exercise_id, status=422,
-                              errors=[f"{exc.field}: {exc}"])
-    return done(f"/exercises/{exercise_id}", "exercise")
+    if what == "end" and field(form, "confirm") != "yes":
+        feed = exercises.feed(hub, actor, _id(exercise_id))
+        allow(drills.may_control(feed["role"], actor.role))
+        if feed["state"] != "ended":  # final: an ended exercise does not run again
+            return _show(request, hub, actor, exercise_id, "exercise", status=422,
+                         field_errors={"end-confirm": "Tick the box: an ended exercise "
+                                       "cannot be started again."})
+    return _write(request, hub, actor, exercise_id, "exercise",
+                  lambda: exercises.control(hub, actor, _id(exercise_id), what, speed))
 
 
 @router.post("/exercises/{exercise_id}/injects")
 def exercise_inject(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
                     form: FormDep) -> Response:
-    try:
-        exercises.inject_by_hand(hub, actor, _id(exercise_id),
-                                 [c for c in re.split(r"[,\s]+", field(form, "to")) if c],
-                                 field(form, "from"), field(form, "channel"),
-                                 field(form, "text"))
-    except Invalid as exc:
-        return _exercise_page(request, hub, actor, exercise_id, status=422,
-                              errors=[f"{exc.field}: {exc}"])
-    return done(f"/exercises/{exercise_id}", "exercise")
+    return _write(request, hub, actor, exercise_id, "exercise", lambda: exercises.inject_by_hand(
+        hub, actor, _id(exercise_id), [c for c in re.split(r"[,\s]+", field(form, "to")) if c],
+        field(form, "from"), field(form, "channel"), field(form, "text")))
 
 
 @router.post("/exercises/{exercise_id}/actions")
 def exercise_action(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
                     form: FormDep) -> Response:
-    try:
-        exercises.log_action(hub, actor, _id(exercise_id), field(form, "text"),
-                             field(form, "task") or None)
-    except Invalid as exc:
-        return _exercise_page(request, hub, actor, exercise_id, status=422,
-                              errors=[f"{exc.field}: {exc}"])
-    return done(f"/exercises/{exercise_id}", "exercise")
+    return _write(request, hub, actor, exercise_id, "exercise", lambda: exercises.log_action(
+        hub, actor, _id(exercise_id), field(form, "text"), field(form, "task") or None))
 
 
 # -- evaluation and the after-action report ----------------------------------------
 
 
-def _report_page(request: Request, hub: Hub, actor: Actor, exercise_id: str, *,
-                 errors: list[str] | None = None, status: int = 200) -> Response:
-    report = exercise_review.report(hub, actor, _id(exercise_id))
-    return page(request, "exercise_report.html", actor, section="exercises", report=report,
-                hseep=exercise_review.HSEEP, errors=errors or [], status=status)
-
-
 @router.get("/exercises/{exercise_id}/report")
 def report_page(request: Request, hub: HubDep, actor: PageActor,
                 exercise_id: str) -> Response:
-    return _report_page(request, hub, actor, exercise_id)
+    return _show(request, hub, actor, exercise_id, "report")
 
 
 @router.get("/exercises/{exercise_id}/report.pdf")
@@ -126,21 +136,11 @@ def report_pdf(request: Request, hub: HubDep, actor: PageActor, exercise_id: str
                              f'attachment; filename="aar-{report["exercise"]}.pdf"'})
 
 
-def _after(request: Request, hub: Hub, actor: Actor, exercise_id: str,
-           write: Callable[[], object]) -> Response:
-    try:
-        write()
-    except Invalid as exc:
-        return _report_page(request, hub, actor, exercise_id, status=422,
-                            errors=[f"{exc.field}: {exc}"])
-    return done(f"/exercises/{exercise_id}/report", "exercise")
-
-
 @router.post("/exercises/{exercise_id}/ratings")
 def rate(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
          form: FormDep) -> Response:
     kind, _, target = field(form, "target").partition(":")
-    return _after(request, hub, actor, exercise_id, lambda: exercise_review.rate(
+    return _write(request, hub, actor, exercise_id, "report", lambda: exercise_review.rate(
         hub, actor, _id(exercise_id), kind, target, field(form, "rating"),
         field(form, "notes")))
 
@@ -148,7 +148,7 @@ def rate(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
 @router.post("/exercises/{exercise_id}/items")
 def add_item(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
              form: FormDep) -> Response:
-    return _after(request, hub, actor, exercise_id, lambda: exercise_review.add_item(
+    return _write(request, hub, actor, exercise_id, "report", lambda: exercise_review.add_item(
         hub, actor, _id(exercise_id), field(form, "kind"), field(form, "title"),
         field(form, "owner"), field(form, "due")))
 
@@ -156,14 +156,15 @@ def add_item(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
 @router.post("/exercises/{exercise_id}/items/{item_id}/status")
 def item_status(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
                 item_id: str, form: FormDep) -> Response:
-    return _after(request, hub, actor, exercise_id, lambda: exercise_review.set_item_status(
-        hub, actor, _id(exercise_id), _id(item_id), field(form, "status")))
+    return _write(request, hub, actor, exercise_id, "report",
+                  lambda: exercise_review.set_item_status(hub, actor, _id(exercise_id),
+                                                          _id(item_id), field(form, "status")))
 
 
 @router.post("/exercises/{exercise_id}/items/{item_id}/proposal")
 def item_proposal(request: Request, hub: HubDep, actor: PageActor, exercise_id: str,
                   item_id: str, form: FormDep) -> Response:
-    return _after(request, hub, actor, exercise_id, lambda: exercise_review.propose(
+    return _write(request, hub, actor, exercise_id, "report", lambda: exercise_review.propose(
         hub, actor, _id(exercise_id), _id(item_id),
         {"plan": field(form, "plan"), "kind": "move-start", "task": field(form, "task"),
          "start": field(form, "start")}))

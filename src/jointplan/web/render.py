@@ -312,17 +312,16 @@ def page(request: Request, name: str, actor: Actor | None, *, status: int = 200,
     context.setdefault("errors", [])
     context.setdefault("field_errors", {})  # a form's problems at their fields, by control id
     if actor is not None:
-        context.update(real_time(request, actor))
-        if "unread" not in context:
-            context["unread"] = _unread(request, actor)
+        context.update(header(request, actor, unread="unread" not in context))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context},
         status_code=status)
 
 
-def real_time(request: Request, actor: Actor) -> dict[str, Any]:
-    """What every page needs to put real dates beside T+: the declared T0s the user's
-    partner may see, and the user's time zone."""
+def header(request: Request, actor: Actor, *, unread: bool = False) -> dict[str, Any]:
+    """What every page needs besides its own content, in one read: the declared T0s the
+    user's partner may see and the user's time zone (to put real dates beside T+), the
+    marking of what it may view, and (``unread``) its unread notifications."""
     hub = request.app.state.hub
     with hub.db.read() as session:
         try:
@@ -331,22 +330,14 @@ def real_time(request: Request, actor: Actor) -> dict[str, Any]:
         except NotFound:  # no workspace imported yet
             declared, mark = [], "clear"
         zone = realtime.zone_of(session, actor.user_id)
-    return {"zone": zone, "declared": declared, "view_marking": mark,
+        extra = {"unread": unread_count(session, actor)} if unread else {}
+    return {"zone": zone, "declared": declared, "view_marking": mark, **extra,
             "t0s": [(d["scenario"], realtime.parse_instant(d["t0"])) for d in declared]}
-
-
-def _unread(request: Request, actor: Actor) -> int:
-    """The signed-in person's unread notifications, for the header (a read)."""
-    hub = getattr(request.app.state, "hub", None)
-    if hub is None:
-        return 0
-    with hub.db.read() as session:
-        return unread_count(session, actor)
 
 
 def fragment(request: Request, name: str, actor: Actor, **context: Any) -> HTMLResponse:
     """A piece of a page, for htmx to swap in."""
-    context.update(real_time(request, actor))
+    context.update(header(request, actor))
     return templates.TemplateResponse(request, name, {
         "user": actor, "csrf": getattr(request.state, "csrf", ""), **context})
 

@@ -144,5 +144,11 @@ def new_feed(request: Request, hub: HubDep, actor: PageActor, form: FormDep) -> 
 @router.post("/time/feeds/{feed_id}/revoke")
 def revoke_feed(request: Request, hub: HubDep, actor: PageActor, feed_id: str,
                 form: FormDep) -> Response:
+    if field(form, "confirm") != "yes":
+        with hub.db.read() as session:  # another's, or revoked: missing, as revoke_feed says
+            live = {f["id"] for f in t0.feeds(session, actor) if not f["revoked"]}
+        if feed_id in live:
+            return _time_page(request, hub, actor, status=422, field_errors={
+                f"revoke-{feed_id}": "Tick the box: a revoked address never works again."})
     t0.revoke_feed(hub, actor, feed_id)
     return done("/time", "revoked")
