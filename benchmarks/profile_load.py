@@ -101,7 +101,7 @@ async def run(url: str, folder: Path, n: int, seed: int, profile: cProfile.Profi
             if profile is not None:
                 profile.disable()
             per.setdefault(spec[1], []).append((time.process_time() - started, status))
-    hub.db.dispose()
+    getattr(hub.db, "dispose", hub.db.engine.dispose)()  # (older sources: engine only)
     return per
 
 
