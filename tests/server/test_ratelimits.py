@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlalchemy import text
 
 from jointplan.server.hub import Hub
 from jointplan.server.ratelimits import WINDOW, RateLimited, RateLimits, take_slot
+from jointplan.store.db import COUNTERS_SUFFIX, counters_url
 from tests.conftest import EXAMPLES
 from tests.server.conftest import start_server
 
@@ -19,7 +23,7 @@ def hubs(database_url):
     made = [Hub(database_url), Hub(database_url, migrate=False)]
     yield made
     for hub in made:
-        hub.db.engine.dispose()
+        hub.db.dispose()
 
 
 def _take(hub: Hub, limits: RateLimits, user: str, partner: str, at: float = T0) -> None:
@@ -73,8 +77,47 @@ def test_a_new_window_starts_afresh_and_old_counts_are_dropped(hubs):
     with pytest.raises(RateLimited):
         _take(hubs[0], limits, "u1", "RRA", T0 + WINDOW - 1)
     _take(hubs[1], limits, "u1", "RRA", T0 + WINDOW)
-    with hubs[0].db.read() as session:
+    with hubs[0].db.counts() as session:
         assert session.scalar(select(func.count()).select_from(RateCounter)) == 2
+
+
+def test_a_count_never_waits_for_a_plan_write(hubs):
+    """An analysis counts itself while another process holds the write turn (SQLite's
+    one writer, PostgreSQL's advisory lock): the count does not wait for it."""
+    limits = RateLimits(per_user=2, per_partner=10)
+    with hubs[0].db.write() as session:
+        session.execute(text("SELECT 1"))  # the turn is taken (BEGIN IMMEDIATE on SQLite)
+        started = time.perf_counter()
+        _take(hubs[1], limits, "u1", "NOR")
+        _take(hubs[1], limits, "u1", "NOR")
+        with pytest.raises(RateLimited):
+            _take(hubs[1], limits, "u1", "NOR")
+        assert time.perf_counter() - started < 2  # the busy wait would be 10 s, then fail
+    _take(hubs[0], limits, "u2", "NOR")
+
+
+def test_on_sqlite_the_counts_live_in_a_file_of_their_own_beside_the_main_one(tmp_path):
+    url = f"sqlite:///{tmp_path / 'main.db'}"
+    assert counters_url(url) == f"sqlite:///{tmp_path / 'main.db'}{COUNTERS_SUFFIX}"
+    assert counters_url("sqlite://") is None and counters_url("sqlite:///:memory:") is None
+    assert counters_url("postgresql+psycopg://u@h/db") is None
+    first, second = Hub(url), Hub(url, migrate=False)
+    try:
+        limits = RateLimits(per_user=1, per_partner=10)
+        _take(first, limits, "u1", "NOR")
+        assert (tmp_path / f"main.db{COUNTERS_SUFFIX}").is_file()
+        with pytest.raises(RateLimited):  # another process opening the same file shares it
+            _take(second, limits, "u1", "NOR")
+    finally:
+        first.db.dispose()
+        second.db.dispose()
+    # A restart forgets nothing: the count is in the file.
+    again = Hub(url, migrate=False)
+    try:
+        with pytest.raises(RateLimited):
+            _take(again, limits, "u1", "NOR")
+    finally:
+        again.db.dispose()
 
 
 def test_the_api_answers_429_with_retry_after_once_the_user_is_over(database_url):

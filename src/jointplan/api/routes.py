@@ -77,14 +77,14 @@ def me(actor: CurrentActor) -> Me:
 def workspace(hub: HubDep, actor: CurrentActor) -> WorkspaceView:
     """The whole workspace as the caller's partner receives it."""
     with hub.db.read() as session:
-        return one(WorkspaceView, plans.workspace_view(hub, session, actor))
+        return one(WorkspaceView, plans.kept_view(hub, session, actor))
 
 
 @router.get("/plans", tags=["plans"], response_model=list[PlanView])
 def list_plans(hub: HubDep, actor: CurrentActor) -> list[PlanView]:
     """Every plan the caller's partner may see (some only through items addressed to it)."""
     with hub.db.read() as session:
-        return many(PlanView, plans.workspace_view(hub, session, actor)["plans"])
+        return many(PlanView, plans.kept_view(hub, session, actor)["plans"])
 
 
 @router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanView, responses={

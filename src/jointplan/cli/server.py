@@ -44,7 +44,7 @@ def _hub(url: str | None):  # type: ignore[no-untyped-def]
     hub = Hub(url)
     # Close the connections once the command is done with the hub, also when the CLI
     # runs in-process (tests): otherwise they are only closed by the garbage collector.
-    weakref.finalize(hub, hub.db.engine.dispose)
+    weakref.finalize(hub, hub.db.dispose)
     return hub
 
 
@@ -78,14 +78,14 @@ def serve(database_url: DatabaseUrl = None,
 
         hub = Hub(url, analyses_per_minute=analyses_per_user,
                   analyses_per_partner_minute=analyses_per_partner)
-        weakref.finalize(hub, hub.db.engine.dispose)
+        weakref.finalize(hub, hub.db.dispose)
         _check_node(hub, sync_every)
         uvicorn.run(create_app(hub, sync_every=sync_every), host=host, port=port,
                     log_level="warning")
         return
     hub = _hub(url)  # migrate once, before the processes start
     _check_node(hub, sync_every)
-    hub.db.engine.dispose()
+    hub.db.dispose()
     os.environ["JOINTPLAN_SYNC_EVERY"] = str(sync_every)
     os.environ["JOINTPLAN_ANALYSES_PER_USER"] = str(analyses_per_user)
     if analyses_per_partner is not None:
@@ -235,10 +235,12 @@ def demo(folder: Annotated[Path, typer.Argument(help="The workspace to serve.")]
 
     from ..server.plans import import_folder
     from ..services.accounts import add_user, create_token
+    from ..store.db import COUNTERS_SUFFIX
 
     database.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    for name in ("", COUNTERS_SUFFIX):  # a fresh file: its counters start afresh too
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{name}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database}"
     hub = _hub(url)
     try:

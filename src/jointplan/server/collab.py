@@ -45,7 +45,7 @@ from .assemble import read_sources, stored_sources
 from .concurrency import Stale, versions_since
 from .hub import Hub, Invalid, NotFound, allow
 from .lapsing import stored_breaks, stored_model
-from .plans import OBSERVATION_KEYS, new_version, observation_doc, plan_view, workspace_view
+from .plans import OBSERVATION_KEYS, kept_view, new_version, observation_doc, plan_view
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
 STANCES = ("concur", "non-concur", "reservation")
@@ -161,15 +161,29 @@ def _seen_subjects(hub: Hub, session: Session, actor: Actor) -> set[str]:
     """The plans, tasks (`PLAN/TASK`), conflicts and gaps the actor may see, as a thread's
     subject names them."""
     seen: set[str] = set()
-    for plan in workspace_view(hub, session, actor)["plans"]:
+    for plan in kept_view(hub, session, actor)["plans"]:
         seen.add(plan["id"])
         seen.update(f"{plan['id']}/{t['id']}" for t in plan.get("tasks", []))
     return seen | findings.visible_ids(session, actor)
 
 
+def _message_counts(session: Session, actor: Actor, thread_ids: list[str]) -> dict[str, int]:
+    """How many messages of each thread the actor may read: one query for a list of threads."""
+    counts = dict.fromkeys(thread_ids, 0)
+    if thread_ids:
+        for thread_id, author, share in session.execute(
+                select(Message.thread_id, Message.partner, Message.share)
+                .where(Message.thread_id.in_(thread_ids))):
+            if exchanges.sees_message(actor.partner, author, share):
+                counts[thread_id] += 1
+    return counts
+
+
 def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
-                 seen: set[str]) -> dict[str, Any]:
-    messages = _messages(session, actor, t)
+                 seen: set[str], count: int | None = None) -> dict[str, Any]:
+    """A thread as the actor sees it; ``count`` (its readable messages) spares a summary
+    reading them."""
+    messages = _messages(session, actor, t) if full or count is None else []
     subject: dict[str, Any] = {"kind": t.subject_kind, **t.subject}
     if t.subject_kind != "scenario" and t.subject.get("ref") not in seen:
         # A partner in the thread that may not see its subject is not told which.
@@ -177,7 +191,7 @@ def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
     out: dict[str, Any] = {"id": t.id, "subject": subject,
                            "title": t.title, "partner": t.partner,
                            "share": sorted(_thread_audience(t)), "created": _iso(t.created),
-                           "messages": len(messages)}
+                           "messages": len(messages) if count is None else count}
     if full:
         out["messages"] = [{"id": m.id, "partner": m.partner, "text": m.text,
                             "share": m.share, "at": _iso(m.created)} for m in messages]
@@ -185,10 +199,11 @@ def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
 
 
 def list_threads(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Thread).order_by(Thread.created, Thread.id))
-    seen = _seen_subjects(hub, session, actor)
-    return [_thread_json(session, actor, t, False, seen) for t in rows
+    rows = [t for t in session.scalars(select(Thread).order_by(Thread.created, Thread.id))
             if exchanges.sees_thread(actor.partner, t.partner, t.share)]
+    seen = _seen_subjects(hub, session, actor)
+    counts = _message_counts(session, actor, [t.id for t in rows])
+    return [_thread_json(session, actor, t, False, seen, counts[t.id]) for t in rows]
 
 
 def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict[str, Any]:

@@ -234,7 +234,9 @@ def _found_for(actor: Actor, f: Finding) -> bool:
 
 def visible_ids(session: Session, actor: Actor) -> set[str]:
     """The ids of every finding the actor's partner knows of."""
-    return {f.id for f in session.scalars(select(Finding)) if _sees(actor, f)}
+    rows = session.execute(select(Finding.id, Finding.audience, Finding.former))
+    return {fid for fid, audience, former in rows
+            if sees_finding(actor.partner, audience, former)}
 
 
 def check_about(session: Session, actor: Actor, family: Any, ref: Any, field: str) -> str:

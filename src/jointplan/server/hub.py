@@ -10,6 +10,7 @@ re-reads only the observations and keeps the plans and their analysis.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -243,12 +244,11 @@ class Hub:
                                                .order_by(ObservationRow.seq))]
 
     def heads(self, session: Session) -> Heads:
-        """The newest plan- and observation-changing audit entries (an index probe each)."""
-        def newest(action: str) -> Any:
-            return (select(func.max(AuditEntry.seq)).where(AuditEntry.action == action)
-                    .scalar_subquery())
+        """The newest plan- and observation-changing audit entries (an index probe each).
 
-        row = session.execute(select(*(newest(a) for a in MODEL_CHANGES))).one()
+        Asked by nearly every request: the statement is built once (`_heads_query`).
+        """
+        row = session.execute(_heads_query()).one()
         found = dict(zip(MODEL_CHANGES, (int(x or 0) for x in row), strict=True))
         return Heads(max(found[a] for a in PLAN_CHANGES),
                      max(found[a] for a in OBSERVATION_CHANGES))
@@ -406,6 +406,16 @@ class Hub:
         Counted in the database (see ratelimits.py), so every process shares one count.
         """
         take_slot(self.db, self.limits, user_id=actor.user_id, partner=actor.partner)
+
+
+@functools.cache
+def _heads_query() -> Any:
+    """One statement for `Hub.heads`, built once (building it cost more than running it)."""
+    def newest(action: str) -> Any:
+        return (select(func.max(AuditEntry.seq)).where(AuditEntry.action == action)
+                .scalar_subquery())
+
+    return select(*(newest(a) for a in MODEL_CHANGES))
 
 
 def canonical(doc: Any) -> Any:

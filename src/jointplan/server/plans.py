@@ -6,6 +6,8 @@ import copy
 import difflib
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -277,7 +279,18 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
 
 
 def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
+    """The partner's view of the workspace, cut afresh: the caller may change it."""
     return _view(hub.current(session), actor.partner)
+
+
+def kept_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
+    """The partner's view of the workspace, kept per stored state (`Current.recent`):
+    the same answer as `workspace_view`, cut once per state and partner. Shared by
+    every request of the partner: read it, never change it (copy what you change)."""
+    current = hub.current(session)
+    view: dict[str, Any] = current.recent(("view", actor.partner),
+                                          lambda: _view(current, actor.partner))
+    return view
 
 
 def _view(current: Current, partner: str) -> dict[str, Any]:
@@ -308,9 +321,7 @@ def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[st
     The partner's view is kept per stored state (`Current.recent`): a plan read
     again costs a copy of that plan, not a cut of the whole workspace.
     """
-    current = hub.current(session)
-    view = current.recent(("view", actor.partner), lambda: _view(current, actor.partner))
-    for plan in view["plans"]:
+    for plan in kept_view(hub, session, actor)["plans"]:
         if plan["id"] == plan_id:
             found: dict[str, Any] = copy.deepcopy(plan)
             return found
@@ -686,7 +697,7 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
 
     Reading the files back and viewing them as the partner gives the same view.
     """
-    view = workspace_view(hub, session, actor)
+    view = kept_view(hub, session, actor)
     allow(actions.may_export(actor.partner, [(p["id"], p.get("owner", ""), p.get("tlp", ""))
                                              for p in view["plans"]]))
     tlp = actions.export_tlp(p.get("tlp", "amber") for p in view["plans"] if "owner" in p)
@@ -694,6 +705,39 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
         audit.append(s, action="export", subject=f"partner:{actor.partner}",
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
                      detail={"plans": [p["id"] for p in view["plans"]], "tlp": tlp})
-    files = view_files(hub.current(session).workspace, actor.partner)
-    return {"tlp": tlp, "files": {name: f"# TLP:{tlp.upper()}\n" + yaml.safe_dump(
-        doc, sort_keys=False, allow_unicode=True) for name, doc in files.items()}}
+    current = hub.current(session)
+
+    def render() -> tuple[tuple[str, str], ...]:
+        files = view_files(current.workspace, actor.partner)
+        return tuple((name, _yaml_text(doc)) for name, doc in files.items())
+
+    # Writing YAML is most of an export's cost: kept per stored state and partner,
+    # and each file's text by its content (an observation changes one file, not all).
+    rendered: tuple[tuple[str, str], ...] = current.recent(("export", actor.partner), render)
+    return {"tlp": tlp, "files": {name: f"# TLP:{tlp.upper()}\n" + text
+                                  for name, text in rendered}}
+
+
+_YAML_KEPT = 256
+_yaml_texts: OrderedDict[str, str] = OrderedDict()
+_yaml_lock = threading.Lock()
+
+
+def _yaml_text(doc: Any) -> str:
+    """``yaml.safe_dump(doc)`` as an export writes it, kept for the last files written.
+
+    Keyed by the document's ``repr`` (which tells 1 from "1", 1.0 and True, unlike
+    JSON), far cheaper to make than the YAML itself.
+    """
+    key = repr(doc)
+    with _yaml_lock:
+        found = _yaml_texts.get(key)
+        if found is not None:
+            _yaml_texts.move_to_end(key)
+            return found
+    text: str = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    with _yaml_lock:
+        _yaml_texts[key] = text
+        while len(_yaml_texts) > _YAML_KEPT:
+            _yaml_texts.popitem(last=False)
+    return text

@@ -52,7 +52,7 @@ from . import findings
 from .analysis import digest_of
 from .concurrency import etag_of_view
 from .hub import Current, Hub, Invalid, NotFound, allow
-from .plans import workspace_view
+from .plans import kept_view
 
 DEFAULT_TIME_LIMIT = 10.0
 MAX_TIME_LIMIT = 30.0
@@ -172,7 +172,7 @@ def compute(hub: Hub, actor: Actor, scenario: Any, conflict: Any, time_limit: An
         current = hub.current(session)
         entries = _focus(session, actor, conflict) if conflict is not None else None
         leaf = _leaf(current, scenario, entries)
-        basis = {p["id"]: etag_of_view(p) for p in workspace_view(hub, session, actor)["plans"]}
+        basis = {p["id"]: etag_of_view(p) for p in kept_view(hub, session, actor)["plans"]}
     resolution, after = _solve(current, leaf, limit)
     before = current.analysis()
     cut = cut_resolution(resolution, current.rules, actor.partner, after=after, before=before)

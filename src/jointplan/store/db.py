@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,11 +56,34 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+COUNTERS_SUFFIX = "-counters"
+"""On SQLite, the counters' own database file is the main file's name with this added."""
+
+
+def counters_url(url: str) -> str | None:
+    """The SQLite file the counters (rate limits, turns) live in, beside the main file.
+
+    ``None`` where they live in the main database: PostgreSQL (whose counting
+    transactions take no turn, see `Database.tally`) and an in-memory SQLite
+    database (one process only).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = parsed.database or ""
+    if path in ("", ":memory:") or path.startswith("file:") or parsed.query.get("mode"):
+        return None
+    return parsed.set(database=path + COUNTERS_SUFFIX).render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, *, durable: bool = True) -> Engine:
+    """An engine; on SQLite, ``durable=False`` commits without waiting for the disk
+    (what a power cut may lose is the last commits, never the file's consistency)."""
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": statement_timeout(),
                                                   "check_same_thread": False})
+        synchronous = "FULL" if durable else "NORMAL"
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi: Any, _record: Any) -> None:
@@ -68,7 +92,7 @@ def make_engine(url: str | None = None) -> Engine:
             dbapi.isolation_level = None
             cur = dbapi.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -147,6 +171,37 @@ class Database:
         self.readers = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
                                     expire_on_commit=False)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        own = counters_url(self.url)
+        self.counters_url = own
+        """Where `tally` counts: a SQLite file of its own beside the main one, or None
+        (the main database)."""
+        self._counters: Engine | None = None
+        self._counters_ready = False
+        self._counters_lock = threading.Lock()
+
+    def counters_engine(self) -> Engine:
+        """The engine `tally` writes with (made, and its table created, on first use)."""
+        if self.counters_url is None:
+            return self.engine
+        if not self._counters_ready:
+            with self._counters_lock:
+                if self._counters is None:
+                    self._counters = make_engine(self.counters_url, durable=False)
+                if not self._counters_ready:
+                    from .tables import RateCounter
+
+                    with self._counters.begin() as conn:  # BEGIN IMMEDIATE: one creates it
+                        RateCounter.metadata.create_all(
+                            conn, tables=[RateCounter.metadata.tables["rate_counters"]])
+                    self._counters_ready = True
+        assert self._counters is not None
+        return self._counters
+
+    def dispose(self) -> None:
+        """Close every pooled connection (the main database's and the counters')."""
+        self.engine.dispose()
+        if self._counters is not None:
+            self._counters.dispose()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -172,15 +227,41 @@ class Database:
 
     @contextmanager
     def tally(self) -> Iterator[Session]:
-        """A short write outside the audit chain (counters): no turn to wait for on PostgreSQL.
+        """A short write of counters (`rate_counters`) outside the audit chain.
 
-        Inside a write it joins that write.
+        It never waits for the plan writes: on PostgreSQL it takes no turn (and
+        its commit does not wait for the disk: `synchronous_commit = off`, so a
+        crash may forget the last counts, never corrupt them); on a SQLite file
+        the counters live in a database file of their own beside the main one
+        (`counters_url`), with its own writer, so a count waits at most for
+        another count, not for a plan write holding the main file's writer.
+        Every process opening the same main file counts in the same counters
+        file, so limits stay shared. Where the counters share the main database
+        (PostgreSQL, in-memory SQLite), a tally inside a write joins that write.
         """
+        if self.counters_url is not None:
+            with Session(self.counters_engine(), expire_on_commit=False) as session, \
+                    session.begin():
+                yield session
+            return
         joined = self._joined()
         if joined is not None:
             yield joined
             return
         with self.sessions.begin() as session:
+            if self.is_postgres:
+                session.execute(text("SET LOCAL synchronous_commit = off"))
+            yield session
+
+    @contextmanager
+    def counts(self) -> Iterator[Session]:
+        """A read of the counters `tally` writes."""
+        if self.counters_url is None:
+            with self.read() as session:
+                yield session
+            return
+        with Session(self.counters_engine().execution_options(**{READ_ONLY: True}),
+                     expire_on_commit=False) as session:
             yield session
 
     def _joined(self) -> Session | None:
