@@ -29,7 +29,7 @@ from ..sharing.findings import Contents, FindingCut
 from ..sharing.lapse import Reference, resolve
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
-from .assemble import Pieces, Source, read_sources, stored_sources
+from .assemble import Pieces, Source, read_sources, stored_sources, without_references
 from .lapsing import stored_breaks, strip_documents
 from .ratelimits import RateLimited, RateLimits, take_slot
 
@@ -356,6 +356,19 @@ class Hub:
             while len(self._strips) > self.pieces.size:
                 self._strips.popitem(last=False)
         return made
+
+    def lend_read(self, version: Version, source: Source) -> None:
+        """A write that has just read the file of the version it stores (``source``, read
+        through ``pieces``) lends that read to the model, which reads the version without
+        its references (`_stripped`): the written plan is parsed once, not twice."""
+        piece = self.pieces.peek(source)
+        if piece is None or piece.kind != "plan" or piece.problems or piece.plan is None:
+            return
+        if piece.plan.id != version.plan_id:
+            return
+        stripped, _ = self._stripped(version)
+        if self.pieces.peek(stripped) is None:
+            self.pieces.put(stripped, without_references(piece, stripped.name))
 
     def plans_analysis(self, key: str, workspace: Workspace) -> Analysis:
         """The full analysis of the plans ``key`` names (see ``plans_key``), made once.
