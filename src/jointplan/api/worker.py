@@ -13,6 +13,7 @@ import os
 
 from fastapi import FastAPI
 
+from ..server.collector import tune_for_serving
 from ..server.hub import Hub
 from ..server.ratelimits import PARTNER_FACTOR, PER_USER
 from .app import create_app
@@ -29,6 +30,7 @@ def _number(name: str, default: int) -> int:
 def app() -> FastAPI:
     """A hub on $JOINTPLAN_DATABASE_URL with the limits of $JOINTPLAN_ANALYSES_PER_USER/_PARTNER
     (and, on a node, pulls every $JOINTPLAN_SYNC_EVERY seconds)."""
+    tune_for_serving()  # a long-running process (see server/collector.py)
     per_user = _number("JOINTPLAN_ANALYSES_PER_USER", PER_USER)
     per_partner = _number("JOINTPLAN_ANALYSES_PER_PARTNER", per_user * PARTNER_FACTOR)
     # Migrating takes a lock, so processes starting together apply each migration once.

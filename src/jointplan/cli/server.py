@@ -70,10 +70,12 @@ def serve(database_url: DatabaseUrl = None,
 
     import uvicorn
 
+    from ..server.collector import tune_for_serving
     from ..server.hub import Hub
 
     url = database_url
     if workers == 1:
+        tune_for_serving()
         from ..api import create_app
 
         hub = Hub(url, analyses_per_minute=analyses_per_user,

@@ -15,7 +15,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..files import Loaded, Piece, load_pieces, read_source
@@ -58,6 +58,20 @@ class Pieces:
         self.reads = 0
         """How many files were read rather than found (for tests and benchmarks)."""
 
+    def peek(self, source: Source) -> Piece | None:
+        """The file as read before, or None (never reads it)."""
+        key = (source.name, hashlib.sha256(source.data).digest())
+        with self._lock:
+            return self._pieces.get(key)
+
+    def put(self, source: Source, piece: Piece) -> None:
+        """Keep ``piece`` as what reading ``source`` gives (made from another read)."""
+        key = (source.name, hashlib.sha256(source.data).digest())
+        with self._lock:
+            self._pieces[key] = piece
+            while len(self._pieces) > self.size:
+                self._pieces.popitem(last=False)
+
     def get(self, source: Source) -> Piece:
         key = (source.name, hashlib.sha256(source.data).digest())
         with self._lock:
@@ -72,6 +86,28 @@ class Pieces:
             while len(self._pieces) > self.size:
                 self._pieces.popitem(last=False)
         return piece
+
+
+def without_references(piece: Piece, name: str) -> Piece:
+    """A plan's piece as reading it without `after` and `answers` gives, from its piece read
+    with them (see `lapsing.strip_documents`), named ``name``: the stored model reads each
+    plan so, and a write has just read the plan it stores with them. Positions are those of
+    the file read (a stored document's positions are never shown: it was checked before it
+    was stored)."""
+    plan = piece.plan
+    assert piece.kind == "plan" and plan is not None and not piece.problems
+    old = piece.name
+
+    def renamed(where: tuple[str, int, int]) -> tuple[str, int, int]:
+        return (name, where[1], where[2]) if where[0] == old else where
+
+    tasks = tuple(replace(t, after=()) if t.after else t for t in plan.tasks)
+    provides = tuple(replace(v, answers=None) if v.answers else v for v in plan.provides)
+    return replace(piece, name=name, plan=replace(plan, tasks=tasks, provides=provides),
+                   refs=tuple((k, t, name if f == old else f, pos, w)
+                              for k, t, f, pos, w in piece.refs),
+                   places={k: renamed(w) for k, w in piece.places.items() if k[0] != "after"},
+                   pending=tuple(x for x in piece.pending if x[0] not in ("after", "answers")))
 
 
 def read_sources(sources: Sequence[Source], pieces: Pieces | None = None) -> Loaded:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from ..analysis.occurrences import Known, Occurrence, occurrences, pair_up
+from ..analysis.occurrences import Known, Occurrence, pair_up
 from ..services.accounts import Actor
 from ..sharing import exchanges
 from ..sharing.findings import FindingCut, hidden_owners, sees_finding, without_scenarios
@@ -65,7 +65,8 @@ def _analysis(hub: Hub, session: Session) -> FindingCut | None:
     # built once this write is committed reuses this read (`hub.plans_model`).
     key = plans_key(joint, versions, breaks)
     loaded = hub.plans_model(key, joint, versions, breaks)
-    return hub.finding_cut(key, loaded.workspace)
+    return hub.finding_cut(key, loaded.workspace,
+                           hub.contents(joint, versions, loaded.workspace))
 
 
 def _known(f: Finding) -> Known:
@@ -148,7 +149,7 @@ def reconcile(hub: Hub, session: Session, *, tell_new: bool = True) -> None:
     full = cut.analysis
     ws = full.compiled.workspace
     partners = list(ws.partner_codes)
-    found = occurrences(full)
+    found = cut.found()
     # What each partner was shown is only rewritten, never read, here: leave it unloaded.
     stored = list(session.scalars(select(Finding).options(defer(Finding.views))
                                   .order_by(Finding.created, Finding.id)))

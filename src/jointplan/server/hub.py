@@ -15,6 +15,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from ..analysis.run import Analysis, analyse
 from ..files import Loaded
-from ..model import Workspace
+from ..model import Plan, Workspace
 from ..sharing import Decision, Rules
-from ..sharing.findings import FindingCut
+from ..sharing.findings import Contents, FindingCut
 from ..sharing.lapse import Reference, resolve
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
-from .assemble import Pieces, Source, read_sources, stored_sources
+from .assemble import Pieces, Source, read_sources, stored_sources, without_references
 from .lapsing import stored_breaks, strip_documents
 from .ratelimits import RateLimited, RateLimits, take_slot
 
@@ -202,6 +203,7 @@ class Hub:
         self._models: OrderedDict[str, Loaded] = OrderedDict()
         self._cuts: OrderedDict[str, FindingCut] = OrderedDict()
         self._strips: OrderedDict[str, tuple[Source, list[Reference]]] = OrderedDict()
+        self._tokens: OrderedDict[str, tuple[Plan, dict[str, str]]] = OrderedDict()
         self.recorded: set[tuple[str, str]] = set()
         """(partner, result digest) known to be recorded: spares a lookup; the database decides."""
 
@@ -297,7 +299,8 @@ class Hub:
         if key is not None:
             plans_ws = plans_loaded.workspace
             current._memo["plans analysis"] = lambda: self.plans_analysis(key, plans_ws)
-            current._memo["finding cut"] = lambda: self.finding_cut(key, plans_ws)
+            contents = self.contents(joint, versions, plans_ws)
+            current._memo["finding cut"] = lambda: self.finding_cut(key, plans_ws, contents)
         elif previous is not None:  # observations move only likelihoods
             if "analysis" in previous._memo:
                 old: Analysis = previous._memo["analysis"]
@@ -354,6 +357,19 @@ class Hub:
                 self._strips.popitem(last=False)
         return made
 
+    def lend_read(self, version: Version, source: Source) -> None:
+        """A write that has just read the file of the version it stores (``source``, read
+        through ``pieces``) lends that read to the model, which reads the version without
+        its references (`_stripped`): the written plan is parsed once, not twice."""
+        piece = self.pieces.peek(source)
+        if piece is None or piece.kind != "plan" or piece.problems or piece.plan is None:
+            return
+        if piece.plan.id != version.plan_id:
+            return
+        stripped, _ = self._stripped(version)
+        if self.pieces.peek(stripped) is None:
+            self.pieces.put(stripped, without_references(piece, stripped.name))
+
     def plans_analysis(self, key: str, workspace: Workspace) -> Analysis:
         """The full analysis of the plans ``key`` names (see ``plans_key``), made once.
 
@@ -373,12 +389,15 @@ class Hub:
                 self._analyses.popitem(last=False)
         return made
 
-    def finding_cut(self, key: str, workspace: Workspace) -> FindingCut:
+    def finding_cut(self, key: str, workspace: Workspace, contents: Contents) -> FindingCut:
         """Each partner's entries of the analysis of the plans ``key`` names, made once.
 
         The write that stores the plans cuts every conflict and gap for every partner
         to keep their lasting identities; each partner's `check` after it is made of
-        those same entries (`FindingCut.check`), not cut again.
+        those same entries (`FindingCut.check`), not cut again. Entries are kept by
+        content (``contents``, see `plan_contents`): the newest cut lends the new one
+        every entry whose conflict or gap and plans did not change, so a write cuts
+        again only what it changed.
         """
         full = self.plans_analysis(key, workspace)
         with self._lock:
@@ -386,11 +405,51 @@ class Hub:
             if found is not None and found.analysis is full:
                 self._cuts.move_to_end(key)
                 return found
-            made = FindingCut(full, Rules(full.compiled.workspace))
+            newest = next(reversed(self._cuts.values()), None)
+            made = FindingCut(full, Rules(full.compiled.workspace), contents,
+                              newest.kept if newest is not None else None)
             self._cuts[key] = made
             while len(self._cuts) > 4:
                 self._cuts.popitem(last=False)
             return made
+
+    def contents(self, joint: dict[str, Any], versions: dict[str, Version],
+                 workspace: Workspace) -> Contents:
+        """What each item of the plans read from ``versions`` is, for keeping each partner's
+        entries of a conflict or gap by content (see `sharing.findings.Contents`)."""
+        items: dict[str, str] = {}
+        for plan in workspace.plans:
+            items.update(self._item_tokens(versions[plan.id].id, plan))
+        joint_text = json.dumps(joint, sort_keys=True)
+        return Contents(hashlib.sha256(joint_text.encode()).hexdigest(), items)
+
+    def _item_tokens(self, version_id: str, plan: Plan) -> dict[str, str]:
+        """A token for each task, provision and expectation of a stored version's plan.
+
+        An item equal to the one of the same id in the plan's previous version read
+        (with the plan's owner, share and other plan-wide fields unchanged) keeps that
+        one's token; any other is named by this version (ids are never reused), so a
+        token stands for one content of the item.
+        """
+        with self._lock:
+            found = self._tokens.get(version_id)
+            if found is not None:
+                self._tokens.move_to_end(version_id)
+                return found[1]
+            base = next((kept for kept in reversed(self._tokens.values())
+                         if kept[0].id == plan.id), None)
+        before: dict[str, Any] = {}
+        if base is not None and _plan_wide(base[0]) == _plan_wide(plan):
+            before = {name: (item, base[1][name]) for name, item in _items(base[0])}
+        made = {}
+        for name, item in _items(plan):
+            old = before.get(name)
+            made[name] = old[1] if old is not None and old[0] == item else version_id
+        with self._lock:
+            self._tokens[version_id] = (plan, made)
+            while len(self._tokens) > 64:
+                self._tokens.popitem(last=False)
+        return made
 
     def remember_recorded(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -416,6 +475,19 @@ def _heads_query() -> Any:
                 .scalar_subquery())
 
     return select(*(newest(a) for a in MODEL_CHANGES))
+
+
+def _plan_wide(plan: Plan) -> Plan:
+    """A plan without its items: what of it applies to every item (owner, share, ...)."""
+    return replace(plan, objectives=(), tasks=(), expects=(), provides=())
+
+
+def _items(plan: Plan) -> Iterator[tuple[str, Any]]:
+    """Each task, provision and expectation of a plan, named as occurrences name them."""
+    for kind, items in (("task", plan.tasks), ("provision", plan.provides),
+                        ("expectation", plan.expects)):
+        for item in items:
+            yield f"{kind}:{plan.id}/{item.id}", item
 
 
 def canonical(doc: Any) -> Any:

@@ -186,7 +186,8 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str,
                   if k in uploaded_plans and v.doc is not None}
         try:
             resolved, breaks = judge_upload(seen_joint, others, seen_observations, docs,
-                                            stored, actor.partner, stored_breaks(session))
+                                            stored, actor.partner, stored_breaks(session),
+                                            pieces=hub.pieces)
         except InvalidWorkspace as exc:
             # The files as sent, so that problems point at the lines the user wrote.
             mine = {f.name for f in files}
@@ -196,10 +197,12 @@ def import_files(hub: Hub, actor: Actor, files: list[Source], *, reason: str,
                 raise InvalidWorkspace(own) from None
             resolved, breaks = None, []
         stored_ids = []
-        for _, doc in docs:
+        for source, doc in docs:
             if doc["kind"] == "plan":
-                stored_ids.append(_store_version(session, doc, author=actor.user_id,
-                                                 reason=reason, partner=actor.partner).id)
+                version = _store_version(session, doc, author=actor.user_id, reason=reason,
+                                         partner=actor.partner)
+                hub.lend_read(Version.of(version), source)  # the model reads it as just read
+                stored_ids.append(version.id)
             else:
                 for obs in doc["observations"]:
                     session.add(ObservationRow(seq=_obs_seq(session), partner=actor.partner,
@@ -635,6 +638,7 @@ def new_version(hub: Hub, session: Session, actor: Actor, doc: dict[str, Any],
                                     actor.partner, stored_breaks(session), pieces=hub.pieces)
     version = _store_version(session, doc, author=actor.user_id, reason=reason,
                              partner=actor.partner)
+    hub.lend_read(Version.of(version), source)  # the model reads the plan as just read
     add_breaks(session, [doc["id"]], breaks)
     tell_owners(session, resolved)
     reconcile(hub, session)

@@ -9,11 +9,11 @@ partner not shown it is not told it exists.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.occurrences import Occurrence, Source
+from ..analysis.occurrences import Occurrence, Source, occurrences
 from ..analysis.run import Analysis
 from .cut import (
     Entry,
@@ -30,20 +30,71 @@ from .cut import (
 from .rules import Decision, Rules
 
 
+@dataclass(frozen=True)
+class Contents:
+    """What the items of one analysis are, for keeping entries across analyses.
+
+    What a partner is told of a conflict or gap depends only on what it is
+    about (kind, place, items, window, scenario), on each item involved with
+    its plan's owner and share (its times, uses, area, commitment, share,
+    withhold), and on the joint part (partners, resources, areas, scenarios).
+    ``items`` names each item (`task:PLAN/ID`, `provision:…`, `expectation:…`)
+    by a token that changes whenever any of that does, ``joint`` the joint
+    part: entries made for the same content under the same tokens are the
+    same entries.
+    """
+
+    joint: str
+    items: Mapping[str, str]
+
+    def of(self, items: frozenset[str]) -> tuple[Any, ...]:
+        """The tokens an occurrence about ``items`` depends on."""
+        tokens = self.items
+        return (self.joint, *(tokens[i] for i in sorted(items)))
+
+
+Kept = dict[tuple[str, tuple[Any, ...]], list[Entry]]
+"""Entries by partner and content key (see ``Contents``)."""
+
+
 @dataclass
 class FindingCut:
     """Cuts occurrences of one analysis for each partner (built once per analysis).
 
     Each partner's entries of each conflict and gap the analysis found are made
     once and kept: the findings' views and the partner's `check` object
-    (``check``) are both made of them.
+    (``check``) are both made of them. With ``contents``, they are kept by
+    content too, and ``inherited`` (an earlier cut's ``kept``) lends the
+    entries of every conflict and gap whose content and plans did not change:
+    only what a write changed is cut again.
     """
 
     analysis: Analysis
     rules: Rules
+    contents: Contents | None = None
+    inherited: Kept | None = None
+    kept: Kept = field(default_factory=dict)
     _viewers: dict[str, Viewer] = field(default_factory=dict)
     _members: dict[int, dict[int, list[int]]] = field(default_factory=dict)
     _made: dict[tuple[str, Source], list[Entry]] = field(default_factory=dict)
+    _found: list[Occurrence] | None = None
+    _keys: dict[Source, tuple[Any, ...]] = field(default_factory=dict)
+    cuts: int = 0
+    """How many conflicts and gaps this cut made rather than found kept (for tests)."""
+
+    def found(self) -> list[Occurrence]:
+        """Every conflict and gap of the analysis (`occurrences`), made once."""
+        if self._found is None:
+            found = occurrences(self.analysis)
+            if self.contents is not None:
+                leaves = [la.leaf for la in self.analysis.leaves]
+                for occ in found:
+                    tokens = self.contents.of(occ.items)
+                    for source in occ.sources:
+                        self._keys[source] = (occ.family, occ.kind, occ.place, occ.items,
+                                              occ.window, leaves[source[1]], tokens)
+            self._found = found
+        return self._found
 
     def _viewer(self, partner: str) -> Viewer:
         if partner not in self._viewers:
@@ -61,20 +112,33 @@ class FindingCut:
         key = (partner, source)
         made = self._made.get(key)
         if made is None:
-            kind, n, k = source
-            v = self._viewer(partner)
-            la = self.analysis.leaves[n]
-            if kind == "capacity":
-                made = capacity_entries(v, la.leaf, la.capacity, k, self._rows(n, k))
-            elif kind == "area":
-                pairs = la.areas
-                made = area_entries(v, la.leaf, int(pairs.first[k]), int(pairs.second[k]),
-                                    int(pairs.start[k]), int(pairs.end[k]))
-            else:
-                entry = gap_entry(v, la.gaps[k])
-                made = [] if entry is None else [entry]
+            content = None
+            if self.contents is not None:
+                self.found()
+                content = (partner, self._keys[source])
+                made = self.kept.get(content)
+                if made is None and self.inherited is not None:
+                    made = self.inherited.get(content)
+            if made is None:
+                made = self._cut(partner, source)
+            if content is not None:
+                self.kept[content] = made
             self._made[key] = made
         return made
+
+    def _cut(self, partner: str, source: Source) -> list[Entry]:
+        self.cuts += 1
+        kind, n, k = source
+        v = self._viewer(partner)
+        la = self.analysis.leaves[n]
+        if kind == "capacity":
+            return capacity_entries(v, la.leaf, la.capacity, k, self._rows(n, k))
+        if kind == "area":
+            pairs = la.areas
+            return area_entries(v, la.leaf, int(pairs.first[k]), int(pairs.second[k]),
+                                int(pairs.start[k]), int(pairs.end[k]))
+        entry = gap_entry(v, la.gaps[k])
+        return [] if entry is None else [entry]
 
     def entries(self, occurrence: Occurrence, partner: str) -> list[Entry]:
         """What ``partner`` is told of the occurrence, as `check` entries; [] if not shown."""

@@ -1,0 +1,47 @@
+"""The collector's thresholds are the server entry points' to set, never the library's."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from jointplan.server.collector import SERVING_THRESHOLDS
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture
+def thresholds() -> Iterator[None]:
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*before)
+
+
+def test_a_server_process_raises_the_oldest_generations_threshold(
+        thresholds, monkeypatch, tmp_path) -> None:
+    from jointplan.api import worker
+
+    monkeypatch.setenv("JOINTPLAN_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    worker.app()
+    assert gc.get_threshold() == SERVING_THRESHOLDS
+    assert SERVING_THRESHOLDS[:2] == (700, 10) and SERVING_THRESHOLDS[2] > 10
+    assert gc.isenabled()
+
+
+def test_the_library_and_the_hub_leave_the_collector_alone(thresholds, tmp_path) -> None:
+    from jointplan.server.analysis import check_for
+    from jointplan.server.hub import Hub
+    from jointplan.server.plans import import_folder
+    from jointplan.services.accounts import Actor
+    from jointplan.services.workspaces import load_checked
+
+    load_checked(EXAMPLES / "northern-strait")
+    hub = Hub(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        import_folder(hub, EXAMPLES / "northern-strait")
+        check_for(hub, Actor("u", "u", "NOR", "planner"))
+    finally:
+        hub.db.engine.dispose()
+    assert gc.get_threshold() == (700, 10, 10) and gc.isenabled()
