@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import jointplan.analysis.deconflict as deconflict_module
 from jointplan.analysis.deconflict import Options, deconflict, variable_groups
-from jointplan.analysis.deconflict_lns import group_bound
+from jointplan.analysis.deconflict_lns import _whole, group_bound
 from jointplan.analysis.deconflict_problem import build_problem, overload, violations
 from jointplan.model import Workspace
 
@@ -69,3 +69,19 @@ def test_the_relaxation_bound_never_exceeds_the_least_overload(ws):
         return
     bound, _, _ = group_bound(problem, groups[0], problem.grid(), 1.0, 0)
     assert 0 <= bound <= want[0]
+
+
+@SETTINGS
+@given(searched)
+def test_the_whole_groups_bound_never_exceeds_the_least_overload(ws):
+    """Its bound adds the overload the group cannot change to the model's bound: still a bound,
+    and where the model is solved to optimality, the least overload itself."""
+    want = brute_force(ws)
+    problem = build_problem(ws, "s0")
+    groups = variable_groups(problem, Options(only_connected=False))
+    if want is None or len(groups) != 1 or violations(problem, problem.starts):
+        return
+    starts = [int(x) for x in problem.starts]
+    found, bound, _ = _whole(problem, groups[0], problem.grid(), FAST, 5.0, starts)
+    assert found is not None and violations(problem, found) == []
+    assert overload(problem, found) == want[0] == bound

@@ -21,7 +21,13 @@ task where it is, and solves that small model exactly — overload, then
 moves — within a small deterministic budget. A result is kept only when the
 whole group's (overload, moved tasks, moved minutes) is lexicographically
 smaller, so each step improves, and the rounds go on until a round changes
-nothing or the time is spent.
+nothing or its share of the time is spent.
+
+The whole group. Then the whole group's model runs, hinted with the search's
+schedule: its proved bound keeps the coupling the relaxations drop (a task on
+two resources, ``after`` rules across resources), and it may find a better
+schedule, from which the search runs once more. The printed bound is the
+larger of the two bounds.
 """
 
 from __future__ import annotations
@@ -46,8 +52,19 @@ PAIRS = 15
 """Neighbourhoods of two resources that share a task: the most overloaded pairs, after the single
 resources."""
 
-BOUND_SHARE = 0.15
+BOUND_SHARE = 0.05
 """The part of the group's budget the relaxations may take."""
+
+SEARCH_SHARE = 0.65
+"""The part of the group's budget spent when the first neighbourhood search stops."""
+
+POLISH_SHARE = 0.1
+"""The part of the group's budget kept for the last neighbourhood search."""
+
+OVERRUN = 0.8
+"""The whole group's model is given this part of its share: with several interleaved workers
+CP-SAT stops up to a fifth past its deterministic limit, which would leave the last search and
+the other groups without time."""
 
 
 def _solver(limit: float, seed: int) -> cp_model.CpSolver:
@@ -312,16 +329,12 @@ def neighbourhoods(problem: Problem, members: Sequence[int], starts: list[int]) 
     return out
 
 
-def solve_large(problem: Problem, members: list[int], g: int, options: Any,
-                budget: float) -> ComponentResult | None:
-    """The large-group path; None when the written starts break a rule (use the full model)."""
-    starts = [int(r.start) for r in problem.rows]
-    if violations(problem, starts):
-        return None
-    bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+def _search(problem: Problem, members: list[int], g: int, options: Any, budget: float,
+            starts: list[int], best: tuple[int, int, int]
+            ) -> tuple[list[int], tuple[int, int, int], float, int]:
+    """Neighbourhood search from ``starts`` until a round changes nothing or ``budget`` is spent."""
     small = replace(options, workers=1)  # each neighbourhood is small: one worker does best
-    best = _cost(problem, starts, members)
-    record = [f"bound:{'optimal' if exact else 'feasible'}"]
+    used = 0.0
     rounds = 0
     changed = True
     while changed and used < budget:
@@ -344,9 +357,90 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
             cost = _cost(problem, trial, members)
             if cost < best and not violations(problem, trial):
                 starts, best, changed = trial, cost, True
-        if not changed:
-            break
+    return starts, best, used, rounds
+
+
+def _whole(problem: Problem, members: list[int], g: int, options: Any, budget: float,
+           starts: list[int]) -> tuple[list[int] | None, int, float]:
+    """The time-indexed model of the whole group, hinted with ``starts``, for its overload.
+
+    Returns its schedule (None if it found none), a proved lower bound on the
+    leaf's overload with the items outside the group as written (0 if none),
+    and the deterministic time spent. The model's objective counts the
+    group's resource steps and area pairs; the rest of the leaf's overload
+    does not depend on the group, so ``overload(schedule) − objective +
+    objective bound`` is a proved bound on the leaf (the objective at a
+    schedule is at least that schedule's part of the overload, which keeps it
+    a bound when the solver's auxiliary terms are not tight).
+    """
+    model = _Model(problem, members, g, options.objective, at=starts)
+    for k in members:
+        model.m.add_hint(model.var[k], starts[k] // g)
+    model.m.minimize(model.overload)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.max_deterministic_time = max(budget, 0.01)
+    if options.workers > 1:
+        solver.parameters.interleave_search = True
+    status = solver.solve(model.m)
+    used = solver.response_proto.deterministic_time
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, 0, used
+    found = list(starts)
+    for k in members:
+        found[k] = solver.value(model.var[k]) * g
+    value = int(round(solver.objective_value))
+    proved = value if status == cp_model.OPTIMAL else min(
+        int(-(-solver.best_objective_bound // 1)), value)
+    # The objective's value at the schedule with every auxiliary term tight: the
+    # schedule fixed, the least objective is exactly its part of the overload.
+    for k in members:
+        model.m.add(model.var[k] == found[k] // g)
+    model.m.clear_hints()  # type: ignore[no-untyped-call]
+    exact = _solver(1.0, options.seed)
+    if exact.solve(model.m) == cp_model.OPTIMAL:
+        value = int(round(exact.objective_value))
+    used += exact.response_proto.deterministic_time
+    total = capacity_overload(problem, found) + area_overload(problem, found)
+    return found, max(total - value + proved, 0), used
+
+
+def solve_large(problem: Problem, members: list[int], g: int, options: Any,
+                budget: float) -> ComponentResult | None:
+    """The large-group path; None when the written starts break a rule (use the full model).
+
+    Four phases: the relaxation bound (``BOUND_SHARE`` of ``budget``); the
+    neighbourhood search from the written starts (until ``SEARCH_SHARE`` is
+    spent, or a round changes nothing); the whole group's model hinted with
+    the search's schedule, for the rest but ``POLISH_SHARE`` (a proved bound
+    that keeps the coupling between resources, areas and ``after`` rules,
+    and perhaps a better schedule); the neighbourhood search again from the
+    better of the two, which also takes back needless moves.
+    """
+    starts = [int(r.start) for r in problem.rows]
+    if violations(problem, starts):
+        return None
+    bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+    best = _cost(problem, starts, members)
+    record = [f"bound:{'optimal' if exact else 'feasible'}"]
+    starts, best, spent, rounds = _search(problem, members, g, options,
+                                          budget * SEARCH_SHARE - used, starts, best)
+    used += spent
     record.append(f"search:{rounds} rounds")
+    found, proved, spent = _whole(problem, members, g, options,
+                                  OVERRUN * (budget * (1 - POLISH_SHARE) - used), starts)
+    used += spent
+    bound = max(bound, proved)
+    if found is not None and not violations(problem, found):
+        cost = _cost(problem, found, members)
+        record.append("whole:" + ("kept" if cost < best else "not kept"))
+        if cost < best:
+            starts, best = found, cost
+    starts, best, spent, rounds = _search(problem, members, g, options,
+                                          max(budget - used, 0.0), starts, best)
+    used += spent
+    record.append(f"polish:{rounds} rounds")
     over = best[0]
     return ComponentResult(tuple(starts[k] for k in members), "feasible", over, min(bound, over),
                            True, used, tuple(record))
