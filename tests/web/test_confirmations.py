@@ -12,7 +12,7 @@ from sqlalchemy import select
 from jointplan.store.tables import CalendarFeed
 
 from .conftest import csrf_of
-from .test_field_errors import marked
+from .test_field_errors import marked, propose_move
 
 
 def test_revoking_a_calendar_address_asks_first(pages):
@@ -40,11 +40,9 @@ def test_revoking_a_calendar_address_asks_first(pages):
 
 def test_who_may_not_take_a_final_step_is_refused_before_being_asked(pages):
     sou = pages.client("SOU")
-    form = sou.get("/proposals/new?plan=nor-evacuation&task=ferry-run").text
-    sent = sou.post("/proposals", data={
-        "csrf": csrf_of(form), "plan": "nor-evacuation", "task": "ferry-run",
-        "kind": "move-start", "start": "T+1d", "reason": "the quay"})
+    sent = propose_move(sou, "/proposals", "T+1d", "the quay")
     assert sent.status_code == 303
+    form = sou.get("/proposals").text
     path = sent.headers["location"].split("?")[0]
     # the sender may not decline its own proposal: 403, not the confirmation
     refused = sou.post(f"{path}/decline", data={"csrf": csrf_of(form), "reason": "no"})

@@ -151,12 +151,17 @@ def test_an_observation_with_a_bad_time_comes_back_with_the_time_marked(pages):
     assert '<p class="field-error" id="seen-error">' in unseen.text
 
 
+def propose_move(client, to: str, start: str, reason: str):  # type: ignore[no-untyped-def]
+    """SOU's proposal to move NOR's ferry run, posted from its form to `to`."""
+    form = client.get("/proposals/new?plan=nor-evacuation&task=ferry-run").text
+    return client.post(to, data={
+        "csrf": csrf_of(form), "plan": "nor-evacuation", "task": "ferry-run",
+        "kind": "move-start", "start": start, "reason": reason})
+
+
 def test_a_proposed_start_outside_the_flex_is_shown_at_the_start_field(pages):
     sou = pages.client("SOU")
-    form = sou.get("/proposals/new?plan=nor-evacuation&task=ferry-run").text
-    answer = sou.post("/proposals/preview", data={
-        "csrf": csrf_of(form), "plan": "nor-evacuation", "task": "ferry-run",
-        "kind": "move-start", "start": "T+5d", "reason": "the quay is busy"})
+    answer = propose_move(sou, "/proposals/preview", "T+5d", "the quay is busy")
     assert answer.status_code == 422
     assert "flex" in marked(answer.text, "n-start")
     assert "n-start-hint" in control(answer.text, "n-start")
