@@ -418,12 +418,13 @@ class Hub:
         """What each item of the plans read from ``versions`` is, for keeping each partner's
         entries of a conflict or gap by content (see `sharing.findings.Contents`)."""
         items: dict[str, str] = {}
+        keep = max(16, 3 * len(workspace.plans))  # each plan's last few versions
         for plan in workspace.plans:
-            items.update(self._item_tokens(versions[plan.id].id, plan))
+            items.update(self._item_tokens(versions[plan.id].id, plan, keep))
         joint_text = json.dumps(joint, sort_keys=True)
         return Contents(hashlib.sha256(joint_text.encode()).hexdigest(), items)
 
-    def _item_tokens(self, version_id: str, plan: Plan) -> dict[str, str]:
+    def _item_tokens(self, version_id: str, plan: Plan, keep: int) -> dict[str, str]:
         """A token for each task, provision and expectation of a stored version's plan.
 
         An item equal to the one of the same id in the plan's previous version read
@@ -447,7 +448,7 @@ class Hub:
             made[name] = old[1] if old is not None and old[0] == item else version_id
         with self._lock:
             self._tokens[version_id] = (plan, made)
-            while len(self._tokens) > 64:
+            while len(self._tokens) > keep:
                 self._tokens.popitem(last=False)
         return made
 
