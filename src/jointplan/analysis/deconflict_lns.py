@@ -61,6 +61,13 @@ SEARCH_SHARE = 0.65
 POLISH_SHARE = 0.1
 """The part of the group's budget kept for the last neighbourhood search."""
 
+WHOLE_MIN = 4.0
+"""Deterministic seconds: a group given less skips the whole group's model (which then has too
+little time to reach a useful bound or schedule) and keeps ``SMALL_BOUND_SHARE`` for its
+relaxations and the rest for the search."""
+
+SMALL_BOUND_SHARE = 0.15
+
 OVERRUN = 0.8
 """The whole group's model is given this part of its share: with several interleaved workers
 CP-SAT stops up to a fifth past its deterministic limit, which would leave the last search and
@@ -410,24 +417,33 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
                 budget: float) -> ComponentResult | None:
     """The large-group path; None when the written starts break a rule (use the full model).
 
-    Four phases: the relaxation bound (``BOUND_SHARE`` of ``budget``); the
-    neighbourhood search from the written starts (until ``SEARCH_SHARE`` is
-    spent, or a round changes nothing); the whole group's model hinted with
+    Given ``WHOLE_MIN`` deterministic seconds or more, four phases: the
+    relaxation bound (``BOUND_SHARE`` of ``budget``); the neighbourhood search
+    from the written starts (until ``SEARCH_SHARE`` is spent, or a round
+    changes nothing); the whole group's model hinted with
     the search's schedule, for the rest but ``POLISH_SHARE`` (a proved bound
     that keeps the coupling between resources, areas and ``after`` rules,
     and perhaps a better schedule); the neighbourhood search again from the
-    better of the two, which also takes back needless moves.
+    better of the two, which also takes back needless moves. Given less, only
+    the first two, the relaxations with ``SMALL_BOUND_SHARE``.
     """
     starts = [int(r.start) for r in problem.rows]
     if violations(problem, starts):
         return None
-    bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+    whole = budget >= WHOLE_MIN
+    bound, used, exact = group_bound(problem, members, g,
+                                     budget * (BOUND_SHARE if whole else SMALL_BOUND_SHARE),
+                                     options.seed)
     best = _cost(problem, starts, members)
     record = [f"bound:{'optimal' if exact else 'feasible'}"]
     starts, best, spent, rounds = _search(problem, members, g, options,
-                                          budget * SEARCH_SHARE - used, starts, best)
+                                          (budget * SEARCH_SHARE if whole else budget) - used,
+                                          starts, best)
     used += spent
     record.append(f"search:{rounds} rounds")
+    if not whole:
+        return ComponentResult(tuple(starts[k] for k in members), "feasible", best[0],
+                               min(bound, best[0]), True, used, tuple(record))
     found, proved, spent = _whole(problem, members, g, options,
                                   OVERRUN * (budget * (1 - POLISH_SHARE) - used), starts)
     used += spent
