@@ -66,6 +66,10 @@ WHOLE_MIN = 4.0
 little time to reach a useful bound or schedule) and keeps ``SMALL_BOUND_SHARE`` for its
 relaxations and the rest for the search."""
 
+WHOLE_PER_TASK = 0.01
+"""Deterministic seconds per task of the group below which it skips the whole group's model too:
+a model of thousands of tasks given a few seconds finds nothing better and overruns its limit."""
+
 SMALL_BOUND_SHARE = 0.15
 
 OVERRUN = 0.8
@@ -411,7 +415,8 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
                 budget: float) -> ComponentResult | None:
     """The large-group path; None when the written starts break a rule (use the full model).
 
-    Given ``WHOLE_MIN`` deterministic seconds or more, four phases: the
+    Given ``WHOLE_MIN`` deterministic seconds or more, and ``WHOLE_PER_TASK`` a
+    task of the group or more, four phases: the
     relaxation bound (``BOUND_SHARE`` of ``budget``); the neighbourhood search
     from the written starts (until ``SEARCH_SHARE`` is spent, or a round
     changes nothing); the whole group's model hinted with
@@ -424,7 +429,7 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
     starts = [int(r.start) for r in problem.rows]
     if violations(problem, starts):
         return None
-    whole = budget >= WHOLE_MIN
+    whole = budget >= WHOLE_MIN and budget >= WHOLE_PER_TASK * len(members)
     bound, used, exact = group_bound(problem, members, g,
                                      budget * (BOUND_SHARE if whole else SMALL_BOUND_SHARE),
                                      options.seed)
