@@ -55,7 +55,7 @@ resources."""
 BOUND_SHARE = 0.05
 """The part of the group's budget the relaxations may take."""
 
-SEARCH_SHARE = 0.65
+SEARCH_SHARE = 0.8
 """The part of the group's budget spent when the first neighbourhood search stops."""
 
 POLISH_SHARE = 0.1
