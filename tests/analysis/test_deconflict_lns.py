@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import jointplan.analysis.deconflict as deconflict_module
+import jointplan.analysis.deconflict_lns as lns_module
 from jointplan.analysis.deconflict import Options, deconflict, variable_groups
 from jointplan.analysis.deconflict_lns import _whole, group_bound
 from jointplan.analysis.deconflict_problem import build_problem, overload, violations
@@ -39,10 +40,12 @@ searched = st.one_of(tiny().map(_kept), tiny())
 
 
 @SETTINGS
-@given(searched)
-def test_the_search_keeps_every_rule_and_its_bound_is_below_the_optimum(ws):
+@given(searched, st.booleans())
+def test_the_search_keeps_every_rule_and_its_bound_is_below_the_optimum(ws, whole):
+    """With ``whole``, the group's time is enough for the whole group's model too."""
     want = brute_force(ws)
-    with patch.object(deconflict_module, "LARGE", 0):
+    with patch.object(deconflict_module, "LARGE", 0), \
+            patch.object(lns_module, "WHOLE_MIN", 0.0 if whole else 100.0):
         r = deconflict(ws, "s0", FAST)
         again = deconflict(ws, "s0", FAST)
     assert (r.moves, r.bound) == (again.moves, again.bound)

@@ -55,11 +55,22 @@ resources."""
 BOUND_SHARE = 0.05
 """The part of the group's budget the relaxations may take."""
 
-SEARCH_SHARE = 0.65
+SEARCH_SHARE = 0.8
 """The part of the group's budget spent when the first neighbourhood search stops."""
 
 POLISH_SHARE = 0.1
 """The part of the group's budget kept for the last neighbourhood search."""
+
+WHOLE_MIN = 4.0
+"""Deterministic seconds: a group given less skips the whole group's model (which then has too
+little time to reach a useful bound or schedule) and keeps ``SMALL_BOUND_SHARE`` for its
+relaxations and the rest for the search."""
+
+WHOLE_PER_TASK = 0.01
+"""Deterministic seconds per task of the group below which it skips the whole group's model too:
+a model of thousands of tasks given a few seconds finds nothing better and overruns its limit."""
+
+SMALL_BOUND_SHARE = 0.15
 
 OVERRUN = 0.8
 """The whole group's model is given this part of its share: with several interleaved workers
@@ -393,15 +404,9 @@ def _whole(problem: Problem, members: list[int], g: int, options: Any, budget: f
     value = int(round(solver.objective_value))
     proved = value if status == cp_model.OPTIMAL else min(
         int(-(-solver.best_objective_bound // 1)), value)
-    # The objective's value at the schedule with every auxiliary term tight: the
-    # schedule fixed, the least objective is exactly its part of the overload.
-    for k in members:
-        model.m.add(model.var[k] == found[k] // g)
-    model.m.clear_hints()  # type: ignore[no-untyped-call]
-    exact = _solver(1.0, options.seed)
-    if exact.solve(model.m) == cp_model.OPTIMAL:
-        value = int(round(exact.objective_value))
-    used += exact.response_proto.deterministic_time
+    # The objective's value at the schedule with every auxiliary term tight: exactly
+    # the schedule's overload in the steps and pairs the model counts.
+    value = min(value, model.overload_at(found))
     total = capacity_overload(problem, found) + area_overload(problem, found)
     return found, max(total - value + proved, 0), used
 
@@ -410,24 +415,34 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
                 budget: float) -> ComponentResult | None:
     """The large-group path; None when the written starts break a rule (use the full model).
 
-    Four phases: the relaxation bound (``BOUND_SHARE`` of ``budget``); the
-    neighbourhood search from the written starts (until ``SEARCH_SHARE`` is
-    spent, or a round changes nothing); the whole group's model hinted with
+    Given ``WHOLE_MIN`` deterministic seconds or more, and ``WHOLE_PER_TASK`` a
+    task of the group or more, four phases: the
+    relaxation bound (``BOUND_SHARE`` of ``budget``); the neighbourhood search
+    from the written starts (until ``SEARCH_SHARE`` is spent, or a round
+    changes nothing); the whole group's model hinted with
     the search's schedule, for the rest but ``POLISH_SHARE`` (a proved bound
     that keeps the coupling between resources, areas and ``after`` rules,
     and perhaps a better schedule); the neighbourhood search again from the
-    better of the two, which also takes back needless moves.
+    better of the two, which also takes back needless moves. Given less, only
+    the first two, the relaxations with ``SMALL_BOUND_SHARE``.
     """
     starts = [int(r.start) for r in problem.rows]
     if violations(problem, starts):
         return None
-    bound, used, exact = group_bound(problem, members, g, budget * BOUND_SHARE, options.seed)
+    whole = budget >= WHOLE_MIN and budget >= WHOLE_PER_TASK * len(members)
+    bound, used, exact = group_bound(problem, members, g,
+                                     budget * (BOUND_SHARE if whole else SMALL_BOUND_SHARE),
+                                     options.seed)
     best = _cost(problem, starts, members)
     record = [f"bound:{'optimal' if exact else 'feasible'}"]
     starts, best, spent, rounds = _search(problem, members, g, options,
-                                          budget * SEARCH_SHARE - used, starts, best)
+                                          (budget * SEARCH_SHARE if whole else budget) - used,
+                                          starts, best)
     used += spent
     record.append(f"search:{rounds} rounds")
+    if not whole:
+        return ComponentResult(tuple(starts[k] for k in members), "feasible", best[0],
+                               min(bound, best[0]), True, used, tuple(record))
     found, proved, spent = _whole(problem, members, g, options,
                                   OVERRUN * (budget * (1 - POLISH_SHARE) - used), starts)
     used += spent

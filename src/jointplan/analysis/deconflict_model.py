@@ -60,6 +60,9 @@ class _Model:
         self._order: dict[tuple[int, int], Any] = {}
         self.overload_terms: list[Any] = []
         self.area_pairs: list[tuple[int, int]] = []
+        self.cells: list[tuple[int, int, list[tuple[int, int]]]] = []
+        """Each step with an overload term: (step, fixed load − capacity, members that may be
+        in use with their quantities)."""
         self._rules()
         self._capacity()
         self._areas()
@@ -154,6 +157,7 @@ class _Model:
                     continue
                 load = level + sum(q * (self._before(k, t) - self._before(k, t - self.dur[k]))
                                    for k, q in here)
+                self.cells.append((t, level - cap, here))
                 over = self.m.new_int_var(max(level - cap, 0), most - cap, f"o{rid}_{t}")
                 self.m.add(over >= load - cap)
                 self.overload_terms.append(g * over)
@@ -198,6 +202,21 @@ class _Model:
                     over = self.m.new_int_var(0, most, f"a{i}_{j}")
                     self.m.add(over >= first - last)
                     self.overload_terms.append(g * over)
+
+    def overload_at(self, starts: Sequence[int]) -> int:
+        """The overload term's least value with the members at ``starts`` (minutes after T0):
+        exactly the overload in the steps and pairs it counts."""
+        g, dur = self.g, self.dur
+        s = {k: starts[k] // g for k in self.members}
+        total = 0
+        for t, base, here in self.cells:
+            load = base + sum(q for k, q in here if s[k] <= t < s[k] + dur[k])
+            total += g * max(load, 0)
+        for i, j in self.area_pairs:
+            a = s[i] if i in s else self.at[i] // g
+            b = s[j] if j in s else self.at[j] // g
+            total += g * max(0, min(a + dur[i], b + dur[j]) - max(a, b))
+        return total
 
     def _makespan(self) -> None:
         rows, g = self.p.rows, self.g
