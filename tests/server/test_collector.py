@@ -13,10 +13,15 @@ from tests.conftest import EXAMPLES
 
 @pytest.fixture
 def thresholds() -> Iterator[None]:
-    before = gc.get_threshold()
+    # A one-shot command run in this process by an earlier test (CliRunner)
+    # switches the collector off, as the command line does: start from on.
+    before, enabled = gc.get_threshold(), gc.isenabled()
     gc.set_threshold(700, 10, 10)
+    gc.enable()
     yield
     gc.set_threshold(*before)
+    if not enabled:
+        gc.disable()
 
 
 def test_a_server_process_raises_the_oldest_generations_threshold(
