@@ -7,6 +7,7 @@ elsewhere the browser tests skip, saying what to install.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
@@ -137,15 +138,14 @@ uvicorn.run(create_app(Hub(sys.argv[1], analyses_per_minute=1000)), host="127.0.
 """
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """A real server (uvicorn in a subprocess) on a fresh database; yields its address."""
-    folder = tmp_path_factory.mktemp("live")
-    prepare_database(folder / "live.db")
+@contextlib.contextmanager
+def serving(url: str, folder: Path) -> Iterator[str]:
+    """The database at ``url`` served by uvicorn in a subprocess; yields its address and
+    stops it on the way out (its log in ``folder``, shown if it does not start)."""
     port = _free_port()
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-c", SERVE, f"sqlite:///{folder / 'live.db'}",
-                                str(port)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port)], stdout=log,
+                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
@@ -169,6 +169,15 @@ def live_server(tmp_path_factory) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """A real server (uvicorn in a subprocess) on a fresh database; yields its address."""
+    folder = tmp_path_factory.mktemp("live")
+    prepare_database(folder / "live.db")
+    with serving(f"sqlite:///{folder / 'live.db'}", folder) as base:
+        yield base
 
 
 def _chromium_missing() -> str | None:

@@ -7,17 +7,13 @@ of the round. Its own live server, where NOR's planner is an admin."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from .conftest import SERVE, _free_port, prepare_database, username
+from .conftest import prepare_database, serving, username
 from .test_axe import axe_script, violations  # noqa: F401 - the fixture
 from .test_browser import Visit, open_as  # noqa: F401 - the fixture, on this module's server
 
@@ -35,33 +31,8 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     with hub.db.write() as session:
         session.scalar(select(User).where(User.username == username("NOR"))).role = "admin"
     hub.db.engine.dispose()
-    port = _free_port()
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port)], stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/signin", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start:\n"
-                            + (folder / "server.log").read_text(errors="replace"))
-            time.sleep(0.1)
+    with serving(url, folder) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def with_axe(visit: Visit, script: str) -> Visit:
