@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from nacl.signing import SigningKey
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +39,7 @@ from ...store.tables import (
     ReleaseHeld,
     ReleaseSeen,
     ReleaseSent,
+    Setting,
     now,
 )
 from ..findings import reconcile
@@ -44,7 +48,9 @@ from ..lapsing import stored_breaks, stored_model
 from .keys import NodeError, identity, key_state, signing_key, verify
 
 FORMAT = 1
-BODY_KEYS = ("jointplan", "kind", "from", "to", "version", "nonce", "issued", "key", "files")
+BODY_KEYS = ("jointplan", "kind", "from", "to", "version", "nonce", "issued", "key", "files",
+             "tags")
+TAG = re.compile(r"[0-9a-f]{64}")
 
 
 class Refused(NodeError):
@@ -68,19 +74,59 @@ def digest_of(bundle: dict[str, Any]) -> str:
 
 
 BLIND = "blind:"
+TAGS = "federation.tags."
+"""Setting ``federation.tags.<PEER>``: the tags of the items that peer's newest release
+brought (``{"tags": {...}}``), or ``{"legacy": true}`` for a release without tags."""
 
 
 def blind(sender: str, receiver: str, ref: str) -> str:
-    """A reference to a third partner's item, as it travels from ``sender`` to ``receiver``.
-
-    The sender cannot know whether the third partner released the item to the
-    receiver; the receiver can: it keeps the reference when it holds an item
-    with the same hash, and drops it (listing the field under ``withheld``)
-    otherwise, as the central server's gate would. The hash keeps the id out of
-    the bundle; a receiver can still confirm an id it guesses (docs/federation.md).
-    """
+    """A reference to a third partner's item, blinded without a key: the scheme of a node
+    that sends no tags (kept for such nodes' releases; anyone can compute it)."""
     digest = hashlib.sha256(f"jointplan-ref|{sender}>{receiver}|{ref}".encode()).hexdigest()
     return BLIND + digest[:32]
+
+
+def keyed_blind(tag: str, sender: str, receiver: str, ref: str) -> str:
+    """A reference to a third partner's item, as it travels from ``sender`` to ``receiver``:
+    HMAC-SHA256 keyed by the item's tag, which only the nodes its owner released it to hold.
+
+    The sender cannot know whether the third partner released the item to the
+    receiver; the receiver can: it keeps the reference when it holds the item (and so its
+    tag) and the value matches, and drops it (listing the field under ``withheld``)
+    otherwise, as the central server's gate would. Without the tag a guessed id cannot be
+    confirmed (docs/federation.md).
+    """
+    mac = hmac.new(bytes.fromhex(tag), f"jointplan-ref|{sender}>{receiver}|{ref}".encode(),
+                   hashlib.sha256).hexdigest()
+    return BLIND + mac[:32]
+
+
+def item_tag(key: SigningKey, item: str) -> str:
+    """The secret tag of an item its node owns: HMAC-SHA256 over the item's id keyed by the
+    node's signing seed. Stable while the key is; sent only with the item itself."""
+    return hmac.new(bytes(key), f"jointplan-item-tag|{item}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def held_tags(session: Session, owner: str) -> dict[str, str] | None:
+    """The tags of ``owner``'s items this node holds; None when ``owner``'s newest release
+    carried none (a node that sends no tags: its items are blinded without a key)."""
+    row = session.get(Setting, TAGS + owner)
+    if row is None:
+        return {}
+    if row.value.get("legacy"):
+        return None
+    return {str(k): str(v) for k, v in (row.value.get("tags") or {}).items()}
+
+
+def _keep_tags(session: Session, sender: str, bundle: dict[str, Any]) -> None:
+    value: dict[str, Any] = ({"tags": dict(sorted(bundle["tags"].items()))}
+                             if "tags" in bundle else {"legacy": True})
+    row = session.get(Setting, TAGS + sender)
+    if row is None:
+        session.add(Setting(key=TAGS + sender, value=value))
+    elif row.value != value:
+        row.value = value
 
 
 def _permissive(ws: Workspace, sender: str, receiver: str) -> Workspace:
@@ -97,51 +143,131 @@ def _permissive(ws: Workspace, sender: str, receiver: str) -> Workspace:
 
 def release_files(hub: Hub, session: Session, sender: str, receiver: str) -> dict[str, Any]:
     """The sender's plans and observations exactly as the gate releases them to ``receiver``."""
+    return _release(hub, session, sender, receiver)[0]
+
+
+def _release(hub: Hub, session: Session, sender: str, receiver: str
+             ) -> tuple[dict[str, Any], list[str]]:
+    """The release's files, and the ids of the sender's indicators ``receiver`` may see.
+
+    A reference to a third partner's item travels blinded with the tag this node holds for
+    it; with no tag for it (the item never reached this node) it is withheld outright.
+    """
     workspace = hub.current(session).workspace
     if receiver not in workspace.partner_codes:
         raise NodeError("to", f"{receiver} is not a partner of the workspace")
     owners = {p.id: p.owner for p in workspace.plans}
     indicator_owners = {i.id: i.owner for i in workspace.indicators}
+    tags: dict[str, dict[str, str] | None] = {}
 
-    def ref(value: str) -> str:
-        plan_id = value.split("/", 1)[0] if "/" in value else None
-        if plan_id is not None and owners.get(plan_id) not in (sender, receiver, None):
+    def hide(owner: str, value: str) -> str | None:
+        if owner not in tags:
+            tags[owner] = held_tags(session, owner)
+        known = tags[owner]
+        if known is None:
             return blind(sender, receiver, value)
+        tag = known.get(value)
+        return keyed_blind(tag, sender, receiver, value) if tag is not None else None
+
+    def ref(value: str) -> str | None:
+        plan_id = value.split("/", 1)[0] if "/" in value else None
+        owner = owners.get(plan_id) if plan_id is not None else None
+        if owner is not None and owner not in (sender, receiver):
+            return hide(owner, value)
         return value
 
+    def withheld(item: dict[str, Any], field_name: str) -> None:
+        item.setdefault("withheld", [])
+        if field_name not in item["withheld"]:
+            item["withheld"].append(field_name)
+
     out: dict[str, Any] = {}
+    indicators: list[str] = []
     for name, doc in export_files(_permissive(workspace, sender, receiver), receiver).items():
-        if doc.get("kind") == "plan" and doc.get("owner") == sender:
+        if doc.get("kind") == "workspace":
+            indicators = [i["id"] for i in doc.get("indicators", []) if i.get("owner") == sender]
+        elif doc.get("kind") == "plan" and doc.get("owner") == sender:
             for task in doc.get("tasks", []):
                 if "after" in task:
-                    task["after"] = [ref(a) for a in task["after"]]
+                    after = [ref(a) for a in task["after"]]
+                    task["after"] = [a for a in after if a is not None]
+                    if len(task["after"]) != len(after):
+                        withheld(task, "after")
+                    if not task["after"]:
+                        del task["after"]
             for provision in doc.get("provides", []):
                 if "answers" in provision:
-                    provision["answers"] = ref(provision["answers"])
+                    answers = ref(provision["answers"])
+                    if answers is None:
+                        del provision["answers"]
+                        withheld(provision, "answers")
+                    else:
+                        provision["answers"] = answers
             out[name] = doc
         elif doc.get("kind") == "observations":
-            own = [o if indicator_owners.get(o["indicator"]) in (sender, receiver)
-                   else {**o, "indicator": blind(sender, receiver, o["indicator"])}
-                   for o in doc["observations"] if o.get("by") == sender]
+            own = []
+            for o in doc["observations"]:
+                if o.get("by") != sender:
+                    continue
+                owner = indicator_owners.get(o["indicator"])
+                if owner is not None and owner not in (sender, receiver):
+                    hidden = hide(owner, o["indicator"])
+                    if hidden is None:
+                        continue
+                    o = {**o, "indicator": hidden}
+                own.append(o)
             if own:
                 out[name] = {**doc, "observations": own}
-    return out
+    return out, indicators
 
 
-def _unblind(hub: Hub, session: Session, me: str, sender: str,
+def release_tags(key: SigningKey, files: dict[str, Any], indicators: list[str]
+                 ) -> dict[str, str]:
+    """The tags of exactly the sender's items a release carries: the tasks and expectations
+    of its plan files, and the sender's indicators the receiver may see."""
+    items = [f"{doc['id']}/{item['id']}" for doc in files.values() if doc.get("kind") == "plan"
+             for name in ("tasks", "expects") for item in doc.get(name, [])]
+    return {item: item_tag(key, item) for item in sorted([*items, *indicators])}
+
+
+def _unblind(hub: Hub, session: Session, me: str, sender: str, keyed: bool,
              plans: dict[str, dict[str, Any]], observations: list[dict[str, Any]]
              ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Blinded references resolved against what this node holds; the rest dropped."""
+    """Blinded references resolved against what this node holds; the rest dropped.
+
+    ``keyed``: the bundle carried tags, so its sender blinds with the items' tags (and
+    without a key only the items of a node that sends none); otherwise it blinds all
+    without a key, as nodes did before tags.
+    """
     workspace = hub.current(session).workspace
+    tags: dict[str, dict[str, str] | None] = {}
+
+    def hide(owner: str, target: str) -> str | None:
+        if not keyed:
+            return blind(sender, me, target)
+        if owner not in tags:
+            tags[owner] = held_tags(session, owner)
+        known = tags[owner]
+        if known is None:
+            return blind(sender, me, target)
+        tag = known.get(target)
+        return keyed_blind(tag, sender, me, target) if tag is not None else None
+
     known: dict[str, str] = {}
     for plan in workspace.plans:
-        if plan.owner == sender:
+        if plan.owner in (sender, me):
             continue
         for item_id in [t.id for t in plan.tasks] + [e.id for e in plan.expects]:
             target = f"{plan.id}/{item_id}"
-            known[blind(sender, me, target)] = target
+            hidden = hide(plan.owner, target)
+            if hidden is not None:
+                known[hidden] = target
     for indicator in workspace.indicators:
-        known[blind(sender, me, indicator.id)] = indicator.id
+        if indicator.owner in (sender, me):
+            continue
+        hidden = hide(indicator.owner, indicator.id)
+        if hidden is not None:
+            known[hidden] = indicator.id
     out: dict[str, dict[str, Any]] = {}
     for pid, doc in plans.items():
         doc = copy.deepcopy(doc)
@@ -184,8 +310,9 @@ def issue(hub: Hub, session: Session, receiver: str) -> str:
     peer = session.get(NodePeer, receiver)
     if peer is None:
         raise NodeError("to", f"{receiver} is not a peer of this node")
-    files = release_files(hub, session, sender, receiver)
-    content = hashlib.sha256(canonical_bytes(files)).hexdigest()
+    files, indicators = _release(hub, session, sender, receiver)
+    tags = release_tags(key, files, indicators)
+    content = hashlib.sha256(canonical_bytes({"files": files, "tags": tags})).hexdigest()
     public = key.verify_key.encode().hex()
     sent = session.get(ReleaseSent, receiver)
     if sent is not None and sent.content == content and json.loads(sent.bundle)["key"] == public:
@@ -194,7 +321,7 @@ def issue(hub: Hub, session: Session, receiver: str) -> str:
     body = {"jointplan": FORMAT, "kind": "release", "from": sender, "to": receiver,
             "version": version, "nonce": secrets.token_hex(16),
             "issued": datetime.now(UTC).isoformat(timespec="seconds"), "key": public,
-            "files": files}
+            "files": files, "tags": tags}
     signature = key.sign(canonical_bytes(body)).signature.hex()
     text = canonical_bytes({**body, "signature": signature}).decode("utf-8")
     if sent is None:
@@ -248,6 +375,11 @@ def parse(data: bytes, where: str) -> dict[str, Any]:
         if not isinstance(bundle.get(name), kind):
             raise Refused(f"{where}:1:1: the bundle's `{name}` is missing or not a "
                           f"{kind.__name__}")
+    if "tags" in bundle and not (isinstance(bundle["tags"], dict) and all(
+            isinstance(k, str) and isinstance(v, str) and TAG.fullmatch(v)
+            for k, v in bundle["tags"].items())):
+        raise Refused(f"{where}:1:1: the bundle's `tags` is not a map of item ids to tags "
+                      "(64 hex digits)")
     if bundle["jointplan"] != FORMAT:
         raise Refused(f"{where}:1:1: release format {bundle['jointplan']} is not known here")
     return bundle
@@ -316,8 +448,10 @@ def receive(hub: Hub, data: bytes, where: str, *, sync: bool = False) -> Importe
             raise Refused(f"{where}: refused: version {version} from {sender} is already "
                           "held with other contents")
         plans, observations = _contents(bundle, sender, where)
-        plans, observations = _unblind(hub, session, me, sender, plans, observations)
+        plans, observations = _unblind(hub, session, me, sender, "tags" in bundle, plans,
+                                       observations)
         result = _apply(hub, session, me, sender, version, plans, observations, where)
+        _keep_tags(session, sender, bundle)
         if held is None:
             session.add(ReleaseHeld(sender=sender, version=version, digest=digest))
         else:
@@ -340,7 +474,9 @@ def _refresh(hub: Hub, session: Session, me: str, sender: str, bundle: dict[str,
     order in which peers' releases arrive does not change what the node shows."""
     version = int(bundle["version"])
     plans, observations = _contents(bundle, sender, where)
-    plans, observations = _unblind(hub, session, me, sender, plans, observations)
+    plans, observations = _unblind(hub, session, me, sender, "tags" in bundle, plans,
+                                   observations)
+    _keep_tags(session, sender, bundle)
     before = [o for o in hub.observation_docs(session) if o.get("by") == sender]
     result = _apply(hub, session, me, sender, version, plans, observations, where)
     if not (result.added or result.changed or result.withdrawn) and before == observations:
