@@ -5,7 +5,10 @@ that the sending node's partner owns and the observations it made that the
 receiver may see — nothing else (never another peer's copies, never the joint
 part, which every node imports from the agreed ``workspace.yaml``). Its body is
 serialised canonically (JSON, keys sorted, no spaces, UTF-8) and signed whole
-with the sender's Ed25519 key; its digest is SHA-256 of that body.
+with the sender's Ed25519 key; its digest is SHA-256 of that body. It also
+carries the secret tags of the items it releases (``tags``): a reference to a third
+partner's item is blinded with the item's tag, so only a node that holds the item
+can match it.
 
 Receiving is all or nothing: a bad signature, an unknown, rotated or revoked
 key, a version older than the one held (rollback), the same bundle again
