@@ -23,6 +23,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +123,28 @@ def held_tags(session: Session, owner: str) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in (row.value.get("tags") or {}).items()}
 
 
+def _blinder(session: Session, sender: str, receiver: str, *, keyed: bool
+             ) -> Callable[[str, str], str | None]:
+    """How a reference from ``sender`` to ``receiver`` to an item of ``owner`` travels:
+    keyed by the item's tag this node holds (None: no tag held, so nothing is sent), or
+    without a key when ``keyed`` is false or ``owner``'s node sends no tags. The sending
+    and the receiving node use the same function, so the two sides always agree."""
+    tags: dict[str, dict[str, str] | None] = {}
+
+    def hide(owner: str, item: str) -> str | None:
+        if not keyed:
+            return blind(sender, receiver, item)
+        if owner not in tags:
+            tags[owner] = held_tags(session, owner)
+        known = tags[owner]
+        if known is None:
+            return blind(sender, receiver, item)
+        tag = known.get(item)
+        return keyed_blind(tag, sender, receiver, item) if tag is not None else None
+
+    return hide
+
+
 def _keep_tags(session: Session, sender: str, bundle: dict[str, Any]) -> None:
     value: dict[str, Any] = ({"tags": dict(sorted(bundle["tags"].items()))}
                              if "tags" in bundle else {"legacy": True})
@@ -161,16 +184,7 @@ def _release(hub: Hub, session: Session, sender: str, receiver: str
         raise NodeError("to", f"{receiver} is not a partner of the workspace")
     owners = {p.id: p.owner for p in workspace.plans}
     indicator_owners = {i.id: i.owner for i in workspace.indicators}
-    tags: dict[str, dict[str, str] | None] = {}
-
-    def hide(owner: str, value: str) -> str | None:
-        if owner not in tags:
-            tags[owner] = held_tags(session, owner)
-        known = tags[owner]
-        if known is None:
-            return blind(sender, receiver, value)
-        tag = known.get(value)
-        return keyed_blind(tag, sender, receiver, value) if tag is not None else None
+    hide = _blinder(session, sender, receiver, keyed=True)
 
     def ref(value: str) -> str | None:
         plan_id = value.split("/", 1)[0] if "/" in value else None
@@ -243,18 +257,7 @@ def _unblind(hub: Hub, session: Session, me: str, sender: str, keyed: bool,
     without a key, as nodes did before tags.
     """
     workspace = hub.current(session).workspace
-    tags: dict[str, dict[str, str] | None] = {}
-
-    def hide(owner: str, target: str) -> str | None:
-        if not keyed:
-            return blind(sender, me, target)
-        if owner not in tags:
-            tags[owner] = held_tags(session, owner)
-        known = tags[owner]
-        if known is None:
-            return blind(sender, me, target)
-        tag = known.get(target)
-        return keyed_blind(tag, sender, me, target) if tag is not None else None
+    hide = _blinder(session, sender, me, keyed=keyed)
 
     known: dict[str, str] = {}
     for plan in workspace.plans:
