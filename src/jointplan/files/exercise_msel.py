@@ -21,7 +21,7 @@ from ..model.exercise import CHANNELS, DrillExpectation, Inject, Trigger
 from .build import Locator
 from .fields import CODE, SLUG
 from .problems import Problem
-from .sheets import Sheet, cell_text, column_letter
+from .sheets import Sheet, cell_text, column_letter, read_sheet
 
 COLUMNS = ("id", "at", "when", "delay", "to", "from", "channel", "text", "expect")
 REQUIRED = ("id", "to", "from", "channel", "text")
@@ -66,14 +66,10 @@ def read_msel_file(path: Path, sheet: str = "injects") -> Sheet:
         raise SheetError([Problem(str(path), 0, 0, "not an XLSX workbook "
                                   f"({type(exc).__name__})")]) from None
     try:
-        if sheet in book.sheetnames:
-            ws = book[sheet]
-        elif len(book.sheetnames) == 1:
-            ws = book[book.sheetnames[0]]
-        else:
-            raise SheetError([Problem(str(path), 0, 0, f"no sheet named {sheet!r}; sheets are "
-                                      + ", ".join(book.sheetnames))])
-        return Sheet(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])
+        found = read_sheet(book, sheet)
+        if isinstance(found, str):
+            raise SheetError([Problem(str(path), 0, 0, found)])
+        return found
     finally:
         book.close()
 

@@ -33,3 +33,15 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def read_sheet(book: Any, name: str) -> Sheet | str:
+    """The sheet ``name`` of an open workbook (or its only sheet) with every row's values;
+    a message saying which sheets there are when it has no such sheet and several."""
+    if name in book.sheetnames:
+        ws = book[name]
+    elif len(book.sheetnames) == 1:
+        ws = book[book.sheetnames[0]]
+    else:
+        return f"no sheet named {name!r}; sheets are " + ", ".join(book.sheetnames)
+    return Sheet(ws.title, [list(r) for r in ws.iter_rows(values_only=True)])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..files.sheets import Sheet, cell_text, column_letter
+from ..files.sheets import Sheet, cell_text, column_letter, read_sheet
 from ..model import TimecodeError, parse_duration, parse_time
 from . import FormatError
 from .spreadsheet import PLAN_COLUMNS, TASK_COLUMNS
@@ -59,15 +59,10 @@ def read_xlsx(path: Path, sheet: str = "tasks") -> Sheet:
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         raise FormatError([f"{path}: not an XLSX workbook ({type(exc).__name__})"]) from None
     try:
-        if sheet in book.sheetnames:
-            ws = book[sheet]
-        elif len(book.sheetnames) == 1:
-            ws = book[book.sheetnames[0]]
-        else:
-            raise FormatError([f"{path}: no sheet named {sheet!r}; sheets are "
-                               + ", ".join(book.sheetnames)])
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        return Sheet(ws.title, rows)
+        found = read_sheet(book, sheet)
+        if isinstance(found, str):
+            raise FormatError([f"{path}: {found}"])
+        return found
     finally:
         book.close()
 
