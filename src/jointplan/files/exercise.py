@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,20 +245,27 @@ def build_exercise(name: str, doc: Any, sheet: Callable[[str], Any] | None) -> R
     return ReadExercise(exercise, loc)
 
 
-def _participants(r: _Reader, f: dict[str, tuple[Any, Pos]], loc: Locator) -> list[Participant]:
-    out: list[Participant] = []
-    if "participants" not in f:
-        return out
-    seen: dict[str, Participant] = {}
+def _entries(r: _Reader, f: dict[str, tuple[Any, Pos]], key: str, kind: str, what: str
+             ) -> Iterator[tuple[dict[str, tuple[Any, Pos]], Pos]]:
+    """The fields and position of each entry of the exercise's list ``key`` that reads as a
+    mapping of ``kind``; a missing list is empty, and what does not read is reported once."""
+    if key not in f:
+        return
     try:
-        nodes = r.items(*f["participants"], "the exercise: 'participants'")
+        nodes = r.items(*f[key], f"the exercise: {key!r}")
     except Skip:
-        return out
+        return
     for node, pos in nodes:
         try:
-            pf = r.fields(node, "participant", pos, "a participant")
+            yield r.fields(node, kind, pos, what), pos
         except Skip:
             continue
+
+
+def _participants(r: _Reader, f: dict[str, tuple[Any, Pos]], loc: Locator) -> list[Participant]:
+    out: list[Participant] = []
+    seen: dict[str, Participant] = {}
+    for pf, _pos in _entries(r, f, "participants", "participant", "a participant"):
         code = r.get(pf, "partner", r.code, "a participant")
         role = r.get(pf, "role", r.choice(ROLES), f"participant {code}")
         if code is None or role is None:
@@ -279,17 +286,7 @@ def _participants(r: _Reader, f: dict[str, tuple[Any, Pos]], loc: Locator) -> li
 def _objectives(r: _Reader, f: dict[str, tuple[Any, Pos]],
                 loc: Locator) -> list[ExerciseObjective]:
     out: list[ExerciseObjective] = []
-    if "objectives" not in f:
-        return out
-    try:
-        nodes = r.items(*f["objectives"], "the exercise: 'objectives'")
-    except Skip:
-        return out
-    for node, pos in nodes:
-        try:
-            of = r.fields(node, "exercise-objective", pos, "an exercise objective")
-        except Skip:
-            continue
+    for of, pos in _entries(r, f, "objectives", "exercise-objective", "an exercise objective"):
         oid = r.get(of, "id", r.slug, "an exercise objective")
         what = f"exercise objective {oid!r}"
         title = r.get(of, "title", r.text, what)
