@@ -19,6 +19,7 @@ from ..caller import HubDep
 from ..server import t0
 from ..server.hub import Hub, Invalid
 from ..services.accounts import Actor
+from ..sharing import actions
 from .render import FormDep, PageActor, PageRoute, done, field, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -42,7 +43,7 @@ def _context(hub: Hub, actor: Actor) -> dict[str, Any]:
         asked = t0.requests(hub, session, actor)
     return {"tops": tops, "feeds": feeds, "zones": t0.zones(), "field_errors": {},
             "values": {}, "new_feed": None, "section": "time", "t0_mode": mode,
-            "requests": asked, "may_set_mode": actor.role == "admin"}
+            "requests": asked, "may_set_mode": bool(actions.may_set_t0_mode(actor.role))}
 
 
 def _time_page(request: Request, hub: Hub, actor: Actor, *, status: int = 200,
