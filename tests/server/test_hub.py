@@ -73,15 +73,24 @@ def test_every_partner_is_cut_from_one_model_and_one_analysis(server, analyses):
     assert _checks(server) == _fresh(server)
 
 
-def test_an_observation_rereads_only_the_observations_and_keeps_the_analysis(server, analyses):
+def test_an_observation_rereads_only_the_observations_and_keeps_the_analysis(server, analyses,
+                                                                           monkeypatch):
+    from jointplan.server import assemble
+
     hub = server.hub
     before = _checks(server)
     reads = hub.pieces.reads  # type: ignore[attr-defined]
+    read_source, names = assemble.read_source, []
+    monkeypatch.setattr(assemble, "read_source", lambda name, data: names.append(name) or
+                        read_source(name, data))
     answer = server.client.post("/api/observations", headers=server.as_("NOR"), json={  # type: ignore[attr-defined]
         "indicator": "registration-surge", "seen": False, "at": "2026-11-22T10:00Z"})
     assert answer.status_code < 300, answer.text
     after = _checks(server)
-    assert hub.pieces.reads - reads == 1  # type: ignore[attr-defined]
+    # The new observation checked in the write, then the observations read for the model;
+    # neither the joint part nor any plan is read again.
+    assert names == [assemble.STORED_OBSERVATIONS] * 2
+    assert hub.pieces.reads - reads == 0  # type: ignore[attr-defined]
     assert len(analyses) == 0  # the plans' analysis stands
     assert after["NOR"]["likelihood"] != before["NOR"]["likelihood"]
     assert after == _fresh(server)

@@ -98,12 +98,15 @@ class T0Out(Closed):
                                  "null when a planner declared it")
 
 
+Conflicts = list[Annotated[CapacityConflict | AreaConflict, Field(discriminator="kind")]]
+
+
 class CheckOut(Closed):
     """What `jointplan check --as PARTNER --json` prints, and the declared T0s."""
 
     workspace: str
     as_: str | None = Field(alias="as")
-    conflicts: list[Annotated[CapacityConflict | AreaConflict, Field(discriminator="kind")]]
+    conflicts: Conflicts
     gaps: list[Gap]
     coverage: dict[str, dict[str, int]] = Field(
         description="leaf scenario -> partner -> plans active there that the viewer may see")

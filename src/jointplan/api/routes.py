@@ -17,7 +17,7 @@ from ..server.concurrency import parse_if_match
 from ..server.hub import Invalid
 from .deps import CurrentActor, HubDep
 from .idempotency import IdempotentRoute
-from .reports import CheckOut, PlanView, SimulationOut, WorkspaceView
+from .reports import CheckOut, Conflicts, Gap, PlanView, SimulationOut, WorkspaceView
 from .responses import (
     AcknowledgementOut,
     AuditOut,
@@ -47,7 +47,7 @@ from .schemas import (
     StatusIn,
     ThreadIn,
 )
-from .typed import many, one
+from .typed import json_answer, json_with, kept_json, many, one
 
 
 class ContractRoute(IdempotentRoute):
@@ -74,29 +74,35 @@ def me(actor: CurrentActor) -> Me:
 
 
 @router.get("/workspace", tags=["plans"], response_model=WorkspaceView)
-def workspace(hub: HubDep, actor: CurrentActor) -> WorkspaceView:
+def workspace(hub: HubDep, actor: CurrentActor) -> Response:
     """The whole workspace as the caller's partner receives it."""
     with hub.db.read() as session:
-        return one(WorkspaceView, plans.kept_view(hub, session, actor))
+        view = plans.kept_view(hub, session, actor)
+    # The plans are most of it: each written once while it is kept (`kept_json`).
+    return json_answer(json_with(WorkspaceView, view, {"plans": _plans_json(view["plans"])}))
+
+
+def _plans_json(views: list[dict[str, Any]]) -> bytes:
+    return b"[" + b",".join(kept_json(PlanView, plan) for plan in views) + b"]"
 
 
 @router.get("/plans", tags=["plans"], response_model=list[PlanView])
-def list_plans(hub: HubDep, actor: CurrentActor) -> list[PlanView]:
+def list_plans(hub: HubDep, actor: CurrentActor) -> Response:
     """Every plan the caller's partner may see (some only through items addressed to it)."""
     with hub.db.read() as session:
-        return many(PlanView, plans.kept_view(hub, session, actor)["plans"])
+        return json_answer(_plans_json(plans.kept_view(hub, session, actor)["plans"]))
 
 
 @router.get("/plans/{plan_id}", tags=["plans"], response_model=PlanView, responses={
     200: {"headers": {"ETag": {"description": "to its owner, the stored version's (send it "
                                "back as If-Match); to others, a digest of their view",
                                "schema": {"type": "string"}}}}})
-def get_plan(plan_id: str, hub: HubDep, actor: CurrentActor, response: Response) -> PlanView:
+def get_plan(plan_id: str, hub: HubDep, actor: CurrentActor) -> Response:
     """One plan as the caller's partner receives it, with its ETag."""
     with hub.db.read() as session:
-        view = plans.plan_view(hub, session, actor, plan_id)
-        response.headers["ETag"] = plans.plan_etag(hub, session, actor, plan_id, view)
-        return one(PlanView, view)
+        view = plans.kept_plan_view(hub, session, actor, plan_id)
+        etag = plans.plan_etag(hub, session, actor, plan_id)
+    return json_answer(kept_json(PlanView, view), {"ETag": etag})
 
 
 @router.get("/plans/{plan_id}/versions", tags=["plans"],
@@ -164,13 +170,16 @@ def observe(body: ObservationIn, hub: HubDep, actor: CurrentActor) -> Created:
 
 
 @router.get("/check", tags=["analysis"], response_model=CheckOut)
-def check(hub: HubDep, actor: CurrentActor) -> CheckOut:
+def check(hub: HubDep, actor: CurrentActor) -> Response:
     """Conflicts, gaps, coverage and likelihoods for the caller's partner (the CLI's JSON),
     with the declared T0s it may see."""
-    report = analysis.check_for(hub, actor)
+    report = analysis.kept_check_for(hub, actor)
     with hub.db.read() as session:
-        report["declarations"] = t0.declarations(hub, session, actor)
-    return one(CheckOut, report)
+        declarations = t0.declarations(hub, session, actor)
+    # The conflicts and gaps are most of it: each list written once while it is kept.
+    return json_answer(json_with(CheckOut, {**report, "declarations": declarations}, {
+        "conflicts": kept_json(Conflicts, report["conflicts"]),
+        "gaps": kept_json(list[Gap], report["gaps"])}))
 
 
 @router.get("/simulate", tags=["analysis"], response_model=list[SimulationOut])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Response
+from pydantic import BaseModel, TypeAdapter
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -18,3 +23,69 @@ def one(model: type[M], value: Mapping[str, Any]) -> M:
 def many(model: type[M], values: Iterable[Mapping[str, Any]]) -> list[M]:
     """Each of ``values`` read as ``model``."""
     return [model.model_validate(v) for v in values]
+
+
+_KEPT = 512
+_kept: OrderedDict[tuple[Any, int], tuple[Any, Any]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_value(model: Any, value: Any, build: Any) -> Any:
+    """``build()`` for a shared value (one never changed once made, as the server's kept
+    views are), kept by the value's identity: the value is held with its answer, so its
+    id is not reused while the entry lives."""
+    key = (model, id(value))
+    with _kept_lock:
+        found = _kept.get(key)
+        if found is not None and found[0] is value:
+            _kept.move_to_end(key)
+            return found[1]
+    made = build()
+    with _kept_lock:
+        _kept[key] = (value, made)
+        while len(_kept) > _KEPT:
+            _kept.popitem(last=False)
+    return made
+
+
+@functools.cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+def kept_as(tp: Any, value: Any) -> Any:
+    """``value`` validated as the type ``tp`` (a list of models, say), once while the shared,
+    never-changed ``value`` is kept."""
+    return _kept_value(tp, value, lambda: _adapter(tp).validate_python(value))
+
+
+def kept_json(tp: Any, value: Any) -> bytes:
+    """The JSON a route declaring ``tp`` answers for a shared, never-changed ``value``
+    (validated, keys left out staying out), written once while ``value`` is kept."""
+    made: bytes = _kept_value(("json", tp), value, lambda: _adapter(tp).dump_json(
+        kept_as(tp, value), by_alias=True, exclude_unset=True))
+    return made
+
+
+def json_with(model: type[BaseModel], value: Mapping[str, Any], lists: dict[str, bytes]
+              ) -> bytes:
+    """``model``'s JSON of ``value`` (as `one` reads it) with each top-level key of
+    ``lists`` a list already written as JSON (`kept_json`): a large answer made mostly
+    of kept parts costs their join, not their validation and writing again.
+
+    The key is found as ``"key":[]`` in the JSON of the rest: in a string a quote is
+    escaped, so only a key matches, and the caller's models have no such key nested
+    before it (`tests/api/test_kept_json.py` compares with the plain answer).
+    """
+    shell = one(model, {**value, **dict.fromkeys(lists, [])}).model_dump_json(
+        by_alias=True, exclude_unset=True).encode()
+    for key, raw in lists.items():
+        marker = json.dumps(key).encode() + b":"
+        at = shell.index(marker + b"[]") + len(marker)
+        shell = shell[:at] + raw + shell[at + 2:]
+    return shell
+
+
+def json_answer(body: bytes, headers: Mapping[str, str] | None = None) -> Response:
+    """An answer already written as JSON (its route still declares its model)."""
+    return Response(body, media_type="application/json", headers=headers)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from ..services.accounts import Actor
 from ..services.check import check_analysed
+from ..sharing.cut import likelihood_report
 from ..store import audit
 from ..store.tables import AnalysisRecord
 from .hub import Current, Hub, Invalid
@@ -37,15 +38,22 @@ def check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, 
     (before a write it answers with the analysis, so the write is never refused
     after it was stored).
     """
+    report = kept_check_for(hub, actor, slot_taken=slot_taken)
+    # The kept cut is shared by the partner's later reads of this state: the caller gets
+    # its own top-level object and lists (to filter or add to), the entries read-only.
+    return {k: list(v) if isinstance(v, list) else v for k, v in report.items()}
+
+
+def kept_check_for(hub: Hub, actor: Actor, *, slot_taken: bool = False) -> dict[str, Any]:
+    """`check_for`, shared whole (its lists too) with the partner's other reads of the
+    same plans: read it, never change it."""
     if not slot_taken:
         hub.take_analysis_slot(actor)
     with hub.db.read() as session:
         current = hub.current(session)
-    cut = cut_for(current, actor.partner)
+    cut = cut_for(hub, current, actor.partner)
     _record_cut(hub, actor, current, cut)
-    # The kept cut is shared by the partner's later reads of this state: the caller gets
-    # its own top-level object and lists (to filter or add to), the entries read-only.
-    return {k: list(v) if isinstance(v, list) else v for k, v in cut.report.items()}
+    return cut.report
 
 
 @dataclass(frozen=True)
@@ -59,20 +67,27 @@ class Cut:
     """Of the conflicts, where they show any hidden item (what a record is kept by)."""
 
 
-def cut_for(current: Current, partner: str) -> Cut:
+def cut_for(hub: Hub, current: Current, partner: str) -> Cut:
     """The partner's cut of the state's full analysis, made once per state and partner.
 
     Kept with the stored state (`Current.recent`, bounded), so repeated reads of an
-    unchanged state cost a lookup; a write makes a new state and so new cuts.
+    unchanged state cost a lookup. What the plans decide (conflicts, gaps, coverage) is
+    kept by what they say (`Hub.kept` by `Current.plans_key`): a write that changes no
+    plan (an observation, a plan's status) makes only the likelihoods again.
     """
-    def build() -> Cut:
+    def plans_part() -> tuple[dict[str, Any], frozenset[str], str]:
         finding_cut = current.finding_cut()
         if finding_cut is not None:  # the entries the write made for its findings
             report = finding_cut.check(partner, current.analysis(), current.rules)
         else:
             report = check_analysed(current.analysis(), current.rules, partner)
         owners = hidden_counterparts(report, partner)
-        return Cut(report, owners, digest_of(report["conflicts"]) if owners else "")
+        return report, owners, digest_of(report["conflicts"]) if owners else ""
+
+    def build() -> Cut:
+        report, owners, digest = hub.kept(("check", current.plans_key, partner), plans_part)
+        likelihood = likelihood_report(current.workspace, current.rules, partner)
+        return Cut({**report, "likelihood": likelihood}, owners, digest)
 
     made: Cut = current.recent(("check", partner), build)
     return made
@@ -165,9 +180,21 @@ def simulate_for(hub: Hub, actor: Actor, scenario: str | None, samples: int,
         raise Invalid("seed", "seed must be a whole number >= 0")
     hub.take_analysis_slot(actor)
     with hub.db.read() as session:
-        ws = hub.current(session).workspace
-    try:
-        runs = simulate_loaded(ws, actor.partner, scenario, samples=samples, seed=seed)
-    except ValueError as exc:
-        raise Invalid("scenario", str(exc)) from None
-    return [run.report for run in runs]
+        current = hub.current(session)
+
+    def run() -> list[dict[str, Any]] | str:
+        # Observations play no part in it: the plans alone decide it (with the seed).
+        try:
+            runs = simulate_loaded(current.plans.workspace, actor.partner, scenario,
+                                   samples=samples, seed=seed)
+        except ValueError as exc:
+            return str(exc)
+        return [r.report for r in runs]
+
+    # A function of the plans, the partner and the request (a fixed seed): kept by them,
+    # so the same simulation asked again costs a lookup, not another run.
+    made: list[dict[str, Any]] | str = hub.kept(
+        ("simulate", current.plans_key, actor.partner, scenario, samples, seed), run)
+    if isinstance(made, str):
+        raise Invalid("scenario", made)
+    return [dict(report) for report in made]

@@ -121,6 +121,14 @@ def read_sources(sources: Sequence[Source], pieces: Pieces | None = None) -> Loa
                         for s in sources], where="(upload)")
 
 
+def read_with_joint(sources: Sequence[Source], pieces: Pieces) -> Loaded:
+    """`read_sources` of the joint part (the first source) and observations: the joint part
+    through ``pieces``, the observations afresh. They change with every observation, so
+    keeping them would only push the plans' reads out of ``pieces``."""
+    return load_pieces([pieces.get(sources[0]),
+                        *(read_source(s.name, s.data) for s in sources[1:])], where="(upload)")
+
+
 def without_dangling(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stored plans with references to tasks or expectations that no longer exist dropped.
 

@@ -45,7 +45,14 @@ from .assemble import read_sources, stored_sources
 from .concurrency import Stale, versions_since
 from .hub import Hub, Invalid, NotFound, allow
 from .lapsing import stored_breaks, stored_model
-from .plans import OBSERVATION_KEYS, kept_view, new_version, observation_doc, plan_view
+from .plans import (
+    OBSERVATION_KEYS,
+    kept_plan_view,
+    kept_view,
+    new_version,
+    observation_doc,
+    plan_view,
+)
 
 SUBJECTS = ("scenario", "plan", "task", "conflict", "gap")
 STANCES = ("concur", "non-concur", "reservation")
@@ -102,7 +109,7 @@ def _check_subject(hub: Hub, session: Session, actor: Actor, kind: Any, ref: Any
     if kind in ("plan", "task"):
         pid, _, tid = ref.partition("/")
         try:
-            plan = plan_view(hub, session, actor, pid)
+            plan = kept_plan_view(hub, session, actor, pid)
         except NotFound:
             raise Invalid("subject.ref", f"no {kind} {ref!r}") from None
         if kind == "task" and tid not in {t["id"] for t in plan.get("tasks", [])}:
@@ -157,14 +164,26 @@ def _messages(session: Session, actor: Actor, thread: Thread) -> list[Message]:
     return [m for m in rows if exchanges.sees_message(actor.partner, m.partner, m.share)]
 
 
-def _seen_subjects(hub: Hub, session: Session, actor: Actor) -> set[str]:
-    """The plans, tasks (`PLAN/TASK`), conflicts and gaps the actor may see, as a thread's
-    subject names them."""
-    seen: set[str] = set()
-    for plan in kept_view(hub, session, actor)["plans"]:
-        seen.add(plan["id"])
-        seen.update(f"{plan['id']}/{t['id']}" for t in plan.get("tasks", []))
-    return seen | findings.visible_ids(session, actor)
+def _seen_subjects(hub: Hub, session: Session, actor: Actor, threads: list[Thread]
+                   ) -> set[str]:
+    """Of the subjects of ``threads``, those the actor may see: plans, tasks
+    (`PLAN/TASK`), conflicts and gaps, as a thread's subject names them."""
+    refs = {str(t.subject.get("ref")) for t in threads if t.subject_kind != "scenario"}
+    if not refs:
+        return set()
+    plans = kept_view(hub, session, actor)["plans"]
+
+    def names() -> frozenset[str]:
+        seen: set[str] = set()
+        for plan in plans:
+            seen.add(plan["id"])
+            seen.update(f"{plan['id']}/{t['id']}" for t in plan.get("tasks", []))
+        return frozenset(seen)
+
+    # Kept by what decides the names: the partner's kept plans (`Current.plans_key`).
+    current = hub.current(session)
+    named: frozenset[str] = hub.kept(("subjects", current.plans_key, actor.partner), names)
+    return (refs & named) | findings.visible_ids(session, actor, refs - named)
 
 
 def _message_counts(session: Session, actor: Actor, thread_ids: list[str]) -> dict[str, int]:
@@ -201,14 +220,15 @@ def _thread_json(session: Session, actor: Actor, t: Thread, full: bool,
 def list_threads(hub: Hub, session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = [t for t in session.scalars(select(Thread).order_by(Thread.created, Thread.id))
             if exchanges.sees_thread(actor.partner, t.partner, t.share)]
-    seen = _seen_subjects(hub, session, actor)
+    seen = _seen_subjects(hub, session, actor, rows)
     counts = _message_counts(session, actor, [t.id for t in rows])
     return [_thread_json(session, actor, t, False, seen, counts[t.id]) for t in rows]
 
 
 def get_thread(hub: Hub, session: Session, actor: Actor, thread_id: str) -> dict[str, Any]:
-    return _thread_json(session, actor, _visible_thread(session, actor, thread_id), True,
-                        _seen_subjects(hub, session, actor))
+    thread = _visible_thread(session, actor, thread_id)
+    return _thread_json(session, actor, thread, True, _seen_subjects(hub, session, actor,
+                                                                     [thread]))
 
 
 def post_message(hub: Hub, actor: Actor, thread_id: str, body: dict[str, Any]) -> str:

@@ -233,11 +233,16 @@ def _found_for(actor: Actor, f: Finding) -> bool:
     return f.present and actor.partner in f.audience
 
 
-def visible_ids(session: Session, actor: Actor) -> set[str]:
-    """The ids of every finding the actor's partner knows of."""
-    rows = session.execute(select(Finding.id, Finding.audience, Finding.former))
+def visible_ids(session: Session, actor: Actor, among: set[str]) -> set[str]:
+    """The ids, of those ``among``, of the findings the actor's partner knows of."""
+    if not among:
+        return set()
+    query = select(Finding.id, Finding.audience, Finding.former)
+    if len(among) <= 500:  # else one pass over all beats a statement of thousands of ids
+        query = query.where(Finding.id.in_(sorted(among)))
+    rows = session.execute(query)
     return {fid for fid, audience, former in rows
-            if sees_finding(actor.partner, audience, former)}
+            if fid in among and sees_finding(actor.partner, audience, former)}
 
 
 def check_about(session: Session, actor: Actor, family: Any, ref: Any, field: str) -> str:

@@ -30,7 +30,14 @@ from ..sharing.findings import Contents, FindingCut
 from ..sharing.lapse import Reference, resolve
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
-from .assemble import Pieces, Source, read_sources, stored_sources, without_references
+from .assemble import (
+    Pieces,
+    Source,
+    read_sources,
+    read_with_joint,
+    stored_sources,
+    without_references,
+)
 from .lapsing import stored_breaks, strip_documents
 from .ratelimits import RateLimited, RateLimits, take_slot
 
@@ -101,6 +108,8 @@ class Current:
     versions: dict[str, Version]
     plans: Loaded
     """The plans without observations: kept while only observations change."""
+    plans_key: str
+    """What the plans are (`plans_key`): equal keys, equal plans and views of them."""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, compare=False,
                                            repr=False)
@@ -176,11 +185,41 @@ class Current:
 
 
 def plans_key(joint: dict[str, Any], versions: dict[str, Version], breaks: list[Any]) -> str:
-    """What the plans' analysis depends on: the joint part, each plan's stored version
-    (ids are never reused) and the references an import lapsed."""
-    text = json.dumps([joint, sorted((k, v.id) for k, v in versions.items()),
+    """What the plans' model and analysis depend on: the joint part, what each plan's
+    stored version says (its document, not its id: a new version that changes only the
+    plan's status, kept beside the document, keeps the model, its analysis and every
+    partner's view) and the references an import lapsed."""
+    text = json.dumps([joint, sorted((k, doc_digest(v)) for k, v in versions.items()),
                        sorted(json.dumps(r.as_list()) for r in breaks)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_DIGESTS_KEPT = 1024
+_digests: OrderedDict[str, str] = OrderedDict()
+_digests_lock = threading.Lock()
+
+
+def known_digest(version_id: str) -> str | None:
+    """`doc_digest` of a version whose digest was made, without its document (else None)."""
+    with _digests_lock:
+        found = _digests.get(version_id)
+        if found is not None:
+            _digests.move_to_end(version_id)
+        return found
+
+
+def doc_digest(version: Version) -> str:
+    """SHA-256 of a stored version's document, made once per version (a stored version
+    never changes, and its id is never reused)."""
+    found = known_digest(version.id)
+    if found is not None:
+        return found
+    made = hashlib.sha256(json.dumps(version.doc, sort_keys=True).encode()).hexdigest()
+    with _digests_lock:
+        _digests[version.id] = made
+        while len(_digests) > _DIGESTS_KEPT:
+            _digests.popitem(last=False)
+    return made
 
 
 class Hub:
@@ -204,6 +243,8 @@ class Hub:
         self._cuts: OrderedDict[str, FindingCut] = OrderedDict()
         self._strips: OrderedDict[str, tuple[Source, list[Reference]]] = OrderedDict()
         self._tokens: OrderedDict[str, tuple[Plan, dict[str, str]]] = OrderedDict()
+        self._kept: dict[Any, OrderedDict[tuple[Any, ...], Any]] = {}
+        self._making: dict[tuple[Any, ...], threading.Lock] = {}
         self.recorded: set[tuple[str, str]] = set()
         """(partner, result digest) known to be recorded: spares a lookup; the database decides."""
 
@@ -281,27 +322,35 @@ class Hub:
         if joint is None:
             raise NotFound("no workspace has been imported yet")
         versions = self.latest_versions(session)
-        key = None
+        breaks: list[Any] = []
         if previous is not None and previous.heads.plans == heads.plans:
-            plans_loaded = previous.plans
+            key = previous.plans_key
         else:
             breaks = stored_breaks(session)
             key = plans_key(joint, versions, breaks)
+        if previous is not None and previous.plans_key == key:
+            same_plans = True
+            plans_loaded = previous.plans  # only observations or a status changed
+        else:
+            same_plans = False
             plans_loaded = self.plans_model(key, joint, versions, breaks)
-        observations = self.observation_docs(session)
+        if previous is not None and previous.heads.observations == heads.observations:
+            seen = previous.workspace.observations  # only plans changed: read none again
+        else:
+            docs = self.observation_docs(session)
+            seen = (read_with_joint(stored_sources(joint, [], docs), self.pieces)
+                    .workspace.observations if docs else ())
         loaded = plans_loaded
-        if observations:
-            read = read_sources(stored_sources(joint, [], observations), self.pieces)
-            loaded = Loaded(replace(plans_loaded.workspace, _index={},
-                                    observations=read.workspace.observations),
+        if seen:
+            loaded = Loaded(replace(plans_loaded.workspace, _index={}, observations=seen),
                             plans_loaded.locator)
-        current = Current(heads, loaded, versions, plans_loaded)
-        if key is not None:
+        current = Current(heads, loaded, versions, plans_loaded, key)
+        if not same_plans:
             plans_ws = plans_loaded.workspace
             current._memo["plans analysis"] = lambda: self.plans_analysis(key, plans_ws)
             contents = self.contents(joint, versions, plans_ws)
             current._memo["finding cut"] = lambda: self.finding_cut(key, plans_ws, contents)
-        elif previous is not None:  # observations move only likelihoods
+        elif previous is not None:  # observations move only likelihoods; a status, nothing
             if "analysis" in previous._memo:
                 old: Analysis = previous._memo["analysis"]
                 current._memo["analysis"] = Analysis(
@@ -451,6 +500,45 @@ class Hub:
             while len(self._tokens) > keep:
                 self._tokens.popitem(last=False)
         return made
+
+    KEPT = {"view": 16, "check": 16, "subjects": 16, "export": 64,
+            "version view": 64, "simulate": 32}
+    """How many of `kept`'s answers a hub keeps of each kind (a few stored states' worth;
+    a whole partner's view of a large workspace is tens of megabytes); other kinds 128."""
+
+    def kept(self, key: tuple[Any, ...], build: Any) -> Any:
+        """``build()``, kept for the last keys of its kind (``key[0]``, see `KEPT`) asked of this
+        hub, whatever state: kinds are kept apart, so many cheap answers of one kind
+        never push out the costly ones of another.
+
+        For what a key that names its inputs' content (`Current.plans_key`, a version's
+        id, a partner) fully decides: it outlives the stored state that first asked,
+        so a write that changes none of those inputs (an observation, a plan's status)
+        costs no rebuild. What it returns is shared: read it, never change it. Made
+        once however many requests ask at once: the others wait for the first.
+        """
+        with self._lock:
+            kept = self._kept.setdefault(key[0], OrderedDict())
+            if key in kept:
+                kept.move_to_end(key)
+                return kept[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in kept:  # made while this request waited
+                    return kept[key]
+            try:
+                value = build()
+            except BaseException:
+                with self._lock:
+                    self._making.pop(key, None)
+                raise
+            with self._lock:
+                kept[key] = value
+                self._making.pop(key, None)
+                while len(kept) > self.KEPT.get(key[0], 128):
+                    kept.popitem(last=False)
+        return value
 
     def remember_recorded(self, key: tuple[str, str]) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import re
 import threading
@@ -27,13 +28,30 @@ from ..sharing import Rules, actions, exchanges
 from ..sharing.handling import view_marking
 from ..sharing.references import reference_problems
 from ..sharing.view import export_files as view_files
-from ..sharing.view import plan_view_for, view_for
+from ..sharing.view import observations_for, plan_view_for, view_for
 from ..store import audit
 from ..store.tables import ObservationRow, PlanVersion, Setting, User
-from .assemble import UPLOAD_NAME, Source, read_sources, stored_sources, without_dangling
+from .assemble import (
+    UPLOAD_NAME,
+    Source,
+    read_sources,
+    read_with_joint,
+    stored_sources,
+    without_dangling,
+)
 from .concurrency import etag_of_version, etag_of_view, require_base
 from .findings import reconcile
-from .hub import Current, Hub, Invalid, NotFound, Version, allow, canonical
+from .hub import (
+    Current,
+    Hub,
+    Invalid,
+    NotFound,
+    Version,
+    allow,
+    canonical,
+    doc_digest,
+    known_digest,
+)
 from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
 from .limits import Limits
 
@@ -282,27 +300,49 @@ def _mask(problem: Problem, current: Any, actor: Actor) -> Problem:
 
 
 def workspace_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
-    """The partner's view of the workspace, cut afresh: the caller may change it."""
-    return _view(hub.current(session), actor.partner)
+    """The partner's view of the workspace, a copy of its own: the caller may change it."""
+    view: dict[str, Any] = copy.deepcopy(kept_view(hub, session, actor))
+    return view
 
 
 def kept_view(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
-    """The partner's view of the workspace, kept per stored state (`Current.recent`):
-    the same answer as `workspace_view`, cut once per state and partner. Shared by
-    every request of the partner: read it, never change it (copy what you change)."""
+    """The partner's view of the workspace, shared: read it, never change it (copy what
+    you change; `workspace_view` gives a copy).
+
+    Kept per stored state (`Current.recent`), and made of parts kept by what decides
+    them (`Hub.kept`): the plans by what they say (`Current.plans_key`), each plan's
+    status by its stored version, the observations by the state. A write that
+    changes no plan (an observation, a plan's status) costs no new cut of the plans.
+    """
     current = hub.current(session)
     view: dict[str, Any] = current.recent(("view", actor.partner),
-                                          lambda: _view(current, actor.partner))
+                                          lambda: _view(hub, current, actor.partner))
     return view
 
 
-def _view(current: Current, partner: str) -> dict[str, Any]:
-    view = view_for(current.workspace, partner)
-    for plan in view["plans"]:
-        version = current.versions.get(plan["id"])
-        if version is not None and "owner" in plan:
-            plan["status"] = version.status
-    return view
+def _base_view(hub: Hub, current: Current, partner: str) -> dict[str, Any]:
+    """`view_for` of the state's plans, without observations or statuses, kept by content."""
+    base: dict[str, Any] = hub.kept(("view", current.plans_key, partner),
+                                    lambda: view_for(current.plans.workspace, partner))
+    return base
+
+
+def _view(hub: Hub, current: Current, partner: str) -> dict[str, Any]:
+    base = _base_view(hub, current, partner)
+    # Each plan with its status, kept apart: a status change makes one plan's entry anew
+    # and leaves the others (and what was made of them, `api.typed.kept_json`) as they are.
+    plans = [plan if status is None else hub.kept(
+                 ("view plan", current.plans_key, partner, plan["id"], status),
+                 lambda plan=plan, status=status: {**plan, "status": status})
+             for plan, status in ((plan, _status(current, plan)) for plan in base["plans"])]
+    return {**base, "plans": plans,
+            "observations": observations_for(current.workspace, partner, current.rules)}
+
+
+def _status(current: Current, plan: dict[str, Any]) -> str | None:
+    """The stored status of a plan the viewer sees whole (None: it sees items only)."""
+    version = current.versions.get(plan["id"])
+    return version.status if version is not None and "owner" in plan else None
 
 
 def marking(hub: Hub, session: Session, actor: Actor, plan_id: str | None = None) -> str:
@@ -319,26 +359,33 @@ def marking(hub: Hub, session: Session, actor: Actor, plan_id: str | None = None
 
 
 def plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:
-    """One plan as the actor's partner receives it; NotFound when it may see none of it.
+    """One plan as the actor's partner receives it, a copy of its own; NotFound when it
+    may see none of it."""
+    found: dict[str, Any] = copy.deepcopy(kept_plan_view(hub, session, actor, plan_id))
+    return found
 
-    The partner's view is kept per stored state (`Current.recent`): a plan read
-    again costs a copy of that plan, not a cut of the whole workspace.
-    """
+
+def kept_plan_view(hub: Hub, session: Session, actor: Actor, plan_id: str) -> dict[str, Any]:
+    """`plan_view`, shared (the partner's kept view's entry): read it, never change it."""
     for plan in kept_view(hub, session, actor)["plans"]:
         if plan["id"] == plan_id:
-            found: dict[str, Any] = copy.deepcopy(plan)
+            found: dict[str, Any] = plan
             return found
     raise NotFound(plan_id)
 
 
-def plan_etag(hub: Hub, session: Session, actor: Actor, plan_id: str,
-              view: dict[str, Any]) -> str:
+def plan_etag(hub: Hub, session: Session, actor: Actor, plan_id: str) -> str:
     """The ETag of a plan as the actor receives it: its owner gets the stored version's,
-    to send back as If-Match; any other partner a digest of its view."""
-    version = hub.current(session).versions.get(plan_id)
+    to send back as If-Match; any other partner a digest of its view (kept by what
+    decides the view: the plans' content, the partner and the plan's status)."""
+    current = hub.current(session)
+    version = current.versions.get(plan_id)
+    view = kept_plan_view(hub, session, actor, plan_id)
     if version is not None and view.get("owner") == actor.partner:
         return etag_of_version(version.id)
-    return etag_of_view(view)
+    tag: str = hub.kept(("etag", current.plans_key, actor.partner, plan_id,
+                         view.get("status")), lambda: etag_of_view(view))
+    return tag
 
 
 def _sees_plan_today(hub: Hub, session: Session, actor: Actor, plan_id: str) -> Current:
@@ -359,31 +406,49 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
     """
     current = _sees_plan_today(hub, session, actor, plan_id)
 
-    def build() -> list[tuple[Version, dict[str, Any] | None]]:
-        ws = current.workspace
-        today = ws.plan(plan_id)
+    def cut(version: Version) -> dict[str, Any] | None:
+        """One version's view, without its status (None: withdrawn, or nothing seen)."""
+        if version.doc is None:
+            return None
+        ws = current.plans.workspace
         docs = {k: v.doc for k, v in current.versions.items() if v.doc is not None}
-        rows = session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
-                               .order_by(PlanVersion.number))
+        plan = _version_plan(hub, version, docs)
+        if plan is None:
+            return None
+        if actor.partner != plan.owner:
+            plan = _narrowed(plan, ws.plan(plan_id), ws.partner_codes)
+        then = replace(ws, plans=tuple(plan if p.id == plan_id else p for p in ws.plans),
+                       _index={})
+        return plan_view_for(then, actor.partner, plan)
+
+    def build() -> list[tuple[Version, dict[str, Any] | None]]:
         out: list[tuple[Version, dict[str, Any] | None]] = []
-        for version in map(Version.of, rows):
-            plan = _version_plan(hub, version, docs) if version.doc is not None else None
-            if plan is None:
-                out.append((version, None))
-                continue
-            if actor.partner != plan.owner:
-                plan = _narrowed(plan, today, ws.partner_codes)
-            then = replace(ws, plans=tuple(plan if p.id == plan_id else p for p in ws.plans),
-                           _index={})
-            view = plan_view_for(then, actor.partner, plan)
+        # Each version's view is kept by what decides it: what the version says (a new
+        # version that changes only the status says the same), today's plans
+        # (`plans_key`) and the partner. Each document is read once (`Hub.kept`).
+        for row in session.execute(select(*_LISTED).where(PlanVersion.plan_id == plan_id)
+                                   .order_by(PlanVersion.number)):
+            version = Version(row.id, row.plan_id, row.owner, row.number, row.status, None,
+                              row.author, row.reason, row.created)
+            stored = functools.cache(lambda vid=row.id: Version.of(
+                session.get_one(PlanVersion, vid)))
+            digest = known_digest(row.id) or doc_digest(stored())
+            view: dict[str, Any] | None = hub.kept(
+                ("version view", digest, current.plans_key, actor.partner),
+                lambda stored=stored: cut(stored()))
             if view is not None and "owner" in view:
-                view["status"] = version.status
+                view = {**view, "status": version.status}
             out.append((version, view))
         return out
 
     views: list[tuple[Version, dict[str, Any] | None]] = current.recent(
         ("history", actor.partner, plan_id), build)
     return views
+
+
+_LISTED = (PlanVersion.id, PlanVersion.plan_id, PlanVersion.owner, PlanVersion.number,
+           PlanVersion.status, PlanVersion.author, PlanVersion.reason, PlanVersion.created)
+"""A version's columns but its document: what a history lists."""
 
 
 def _version_plan(hub: Hub, version: Version, docs: dict[str, dict[str, Any]]
@@ -671,13 +736,12 @@ def post_observation(hub: Hub, actor: Actor, body: dict[str, Any]) -> str:
         current = hub.current(session)
         indicator = next((i for i in current.workspace.indicators
                           if i.id == body["indicator"]), None)
-        if indicator is None or not Rules(current.workspace).sees_indicator(actor.partner,
-                                                                            indicator):
+        if indicator is None or not current.rules.sees_indicator(actor.partner, indicator):
             raise Invalid("indicator", f"no indicator {body['indicator']!r}")
         joint = hub.joint(session)
         assert joint is not None
-        try:
-            read_sources(stored_sources(joint, [], [doc]))
+        try:  # the joint part read once (`hub.pieces`), the observation each time
+            read_with_joint(stored_sources(joint, [], [doc]), hub.pieces)
         except InvalidWorkspace as exc:
             raise Invalid(_field(exc.problems[0].message), exc.problems[0].message) from None
         row = ObservationRow(seq=_obs_seq(session), partner=actor.partner, doc=doc,
@@ -710,18 +774,27 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
                      user_id=actor.user_id, partner=actor.partner, owners=[actor.partner],
                      detail={"plans": [p["id"] for p in view["plans"]], "tlp": tlp})
     current = hub.current(session)
+    partner = actor.partner
 
     def render() -> tuple[tuple[str, str], ...]:
-        files = view_files(current.workspace, actor.partner)
-        return tuple((name, _yaml_text(doc)) for name, doc in files.items())
+        view = {**_base_view(hub, current, partner),
+                "observations": observations_for(current.workspace, partner, current.rules)}
+        files = view_files(current.workspace, partner, view=view)
+        # A plan's file is decided by the plans and the partner (`_base_view`); the
+        # workspace and observations files are small: kept by their content.
+        return tuple((name, hub.kept(("export", current.plans_key, partner, name),
+                                     lambda doc=doc: _yaml_text(doc))
+                      if doc["kind"] == "plan" else _yaml_text(doc))
+                     for name, doc in files.items())
 
     # Writing YAML is most of an export's cost: kept per stored state and partner,
-    # and each file's text by its content (an observation changes one file, not all).
-    rendered: tuple[tuple[str, str], ...] = current.recent(("export", actor.partner), render)
+    # and each plan's text by what decides it (an observation or a status changes none).
+    rendered: tuple[tuple[str, str], ...] = current.recent(("export", partner), render)
     return {"tlp": tlp, "files": {name: f"# TLP:{tlp.upper()}\n" + text
                                   for name, text in rendered}}
 
 
+_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _YAML_KEPT = 256
 _yaml_texts: OrderedDict[str, str] = OrderedDict()
 _yaml_lock = threading.Lock()
@@ -739,7 +812,8 @@ def _yaml_text(doc: Any) -> str:
         if found is not None:
             _yaml_texts.move_to_end(key)
             return found
-    text: str = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    # libyaml's emitter where PyYAML was built with it (the same text, about twice as fast).
+    text: str = yaml.dump(doc, Dumper=_SAFE_DUMPER, sort_keys=False, allow_unicode=True)
     with _yaml_lock:
         _yaml_texts[key] = text
         while len(_yaml_texts) > _YAML_KEPT:

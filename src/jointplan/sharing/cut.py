@@ -18,7 +18,7 @@ from ..analysis.compile import Compiled
 from ..analysis.gaps import KINDS, Gap
 from ..analysis.likelihood import likelihoods
 from ..analysis.run import Analysis
-from ..model import Provision
+from ..model import Provision, Workspace
 from .rules import Rules
 
 CAPACITY_FIELDS = ("start", "duration", "uses")
@@ -196,13 +196,19 @@ def check_report(analysis: Analysis, rules: Rules, viewer: str | None,
     conflicts.sort(key=lambda e: conflict_order(e, order))
     gaps.sort(key=lambda e: gap_order(e, order))
     coverage = _coverage(rules, c, viewer)
-    seen_obs = [o for o in ws.observations if rules.sees_observation(viewer, o)]
-    figures = likelihoods(ws, seen_obs)
     return {
         "workspace": ws.id, "as": viewer, "conflicts": conflicts, "gaps": gaps,
-        "coverage": coverage,
-        "likelihood": {k: (None if p is None else round(p, 6)) for k, p in figures.items()},
+        "coverage": coverage, "likelihood": likelihood_report(ws, rules, viewer),
     }
+
+
+def likelihood_report(ws: Workspace, rules: Rules, viewer: str | None
+                      ) -> dict[str, float | None]:
+    """The report's ``likelihood``: each scenario's, from the observations the viewer sees
+    (the only part of the report that observations change)."""
+    seen_obs = [o for o in ws.observations if rules.sees_observation(viewer, o)]
+    figures = likelihoods(ws, seen_obs)
+    return {k: (None if p is None else round(p, 6)) for k, p in figures.items()}
 
 
 def conflict_order(entry: Entry, order: dict[str, int]) -> tuple[Any, ...]:

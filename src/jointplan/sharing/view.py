@@ -191,7 +191,8 @@ def _observation(obs: Observation, owner_view: bool) -> Doc:
     return out
 
 
-def export_files(ws: Workspace, viewer: str, rules: Rules | None = None) -> dict[str, Doc]:
+def export_files(ws: Workspace, viewer: str, rules: Rules | None = None, *,
+                 view: Doc | None = None) -> dict[str, Doc]:
     """The workspace as ``viewer`` receives it, as plan files: reading them back and viewing
     them as ``viewer`` gives the same view.
 
@@ -200,8 +201,8 @@ def export_files(ws: Workspace, viewer: str, rules: Rules | None = None) -> dict
     sees only through items addressed to it keeps its id and owner and lists
     its title and scenarios as withheld.
     """
-    rules = rules or Rules(ws)
-    view = view_for(ws, viewer, rules)
+    if view is None:  # or the view already cut for ``viewer`` (`view_for`'s answer)
+        view = view_for(ws, viewer, rules or Rules(ws))
     owners = {p.id: p.owner for p in ws.plans}
     joint: Doc = {"jointplan": 1, "kind": "workspace", "id": view["id"], "title": view["title"],
                   "partners": view["partners"], "areas": view["areas"],
@@ -250,9 +251,14 @@ def view_for(ws: Workspace, viewer: str | None, rules: Rules | None = None) -> D
         "indicators": [_indicator(i, viewer in (None, i.owner)) for i in ws.indicators
                        if rules.sees_indicator(viewer, i)],
         "plans": plans,
-        "observations": [_observation(o, viewer in (None, o.by)) for o in ws.observations
-                         if rules.sees_observation(viewer, o)],
+        "observations": observations_for(ws, viewer, rules),
     }
+
+
+def observations_for(ws: Workspace, viewer: str | None, rules: Rules) -> list[Doc]:
+    """The observations of ``ws`` as ``viewer`` receives them (`view_for`'s ``observations``)."""
+    return [_observation(o, viewer in (None, o.by)) for o in ws.observations
+            if rules.sees_observation(viewer, o)]
 
 
 def plan_view_for(ws: Workspace, viewer: str | None, plan: Plan,
