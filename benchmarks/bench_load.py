@@ -332,22 +332,24 @@ async def spike(base: str, users: list[User], probe: User, rng: random.Random
 def warm(base: str, users: list[User], rounds: int) -> tuple[int, float, list[str]]:
     """Each kind of read of the mix once for each partner, one at a time: the answers a
     stored state makes once and keeps (views, checks, exports, simulations), so that
-    the mix measures the server as it runs, not as it starts; ``rounds`` times (once a
-    server process, as far as the address spreads them). Returns the requests, the
-    seconds they took and any that was not answered 200."""
+    the mix measures the server as it runs, not as it starts; ``rounds`` times, each
+    request on a connection of its own (so that the address spreads them over the
+    server's processes: twice a process, each process misses a given read with
+    odds of 1 in 16). Returns the requests, the seconds they took and any that was
+    not answered 200."""
     firsts = {u.partner: u for u in reversed(users)}
     paths = ["/api/check", "/api/workspace", "/api/threads", "/api/notifications",
              "/api/export", "/api/simulate?samples=2000"]
     sent, failed = 0, []
     started = time.perf_counter()
-    with httpx.Client(base_url=base, timeout=GIVE_UP) as client:
-        for user in [u for _ in range(rounds) for u in firsts.values()]:
-            for path in paths + [f"/api/plans/{p}{tail}" for p in user.seen_plans
-                                 for tail in ("", "/versions")]:
+    for user in [u for _ in range(rounds) for u in firsts.values()]:
+        for path in paths + [f"/api/plans/{p}{tail}" for p in user.seen_plans
+                             for tail in ("", "/versions")]:
+            with httpx.Client(base_url=base, timeout=GIVE_UP) as client:
                 r = client.get(path, headers={"Authorization": f"Bearer {user.token}"})
-                sent += 1
-                if r.status_code != 200:
-                    failed.append(f"{path} {r.status_code}")
+            sent += 1
+            if r.status_code != 200:
+                failed.append(f"{path} {r.status_code}")
     return sent, time.perf_counter() - started, failed
 
 
@@ -436,7 +438,7 @@ def run_setup(name: str, url: str, workers: int, folder: Path, args: argparse.Na
         steady = [u for i, u in enumerate(users) if i % (SPIKE_USERS // USERS) == 0][:USERS]
         base_seconds = max(3.0, args.duration / 3)
         # Warm up: the first reads build the model and what each partner's answers keep.
-        warmed = warm(base, steady, workers)
+        warmed = warm(base, steady, 1 if workers == 1 else 2 * workers)
         c0 = server_cpu(pid)
         baseline = asyncio.run(offered(base, steady, args.rate, base_seconds, rng, "baseline"))
         c1 = server_cpu(pid)
