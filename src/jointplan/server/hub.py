@@ -30,6 +30,7 @@ from ..sharing.findings import Contents, FindingCut
 from ..sharing.lapse import Reference, resolve
 from ..store.db import Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
+from ..store.tables import doc_digest as tables_digest
 from .assemble import (
     Pieces,
     Source,
@@ -84,11 +85,13 @@ class Version:
     author: str
     reason: str
     created: Any
+    digest: str | None = None
+    """What the document says (`tables.doc_digest`), as stored with it; None if unknown."""
 
     @classmethod
     def of(cls, row: PlanVersion) -> Version:
         return cls(row.id, row.plan_id, row.owner, row.number, row.status, row.doc, row.author,
-                   row.reason, row.created)
+                   row.reason, row.created, row.digest)
 
 
 @dataclass(frozen=True, order=True)
@@ -209,12 +212,14 @@ def known_digest(version_id: str) -> str | None:
 
 
 def doc_digest(version: Version) -> str:
-    """SHA-256 of a stored version's document, made once per version (a stored version
-    never changes, and its id is never reused)."""
+    """SHA-256 of a stored version's document: as stored with it, or made once per version
+    (a stored version never changes, and its id is never reused)."""
+    if version.digest is not None:
+        return version.digest
     found = known_digest(version.id)
     if found is not None:
         return found
-    made = hashlib.sha256(json.dumps(version.doc, sort_keys=True).encode()).hexdigest()
+    made = tables_digest(version.doc) or ""
     with _digests_lock:
         _digests[version.id] = made
         while len(_digests) > _DIGESTS_KEPT:
@@ -266,18 +271,31 @@ class Hub:
         held = {v.id: v for v in known.values()}
         newest = (select(PlanVersion.plan_id, func.max(PlanVersion.number).label("n"))
                   .group_by(PlanVersion.plan_id).subquery())
-        heads = session.execute(select(PlanVersion.id, PlanVersion.plan_id).join(
+        heads = session.execute(select(*LISTED).join(
             newest, (PlanVersion.plan_id == newest.c.plan_id)
             & (PlanVersion.number == newest.c.n))).all()
-        missing = [vid for vid, _ in heads if vid not in held]
+        # A new version that says what a held one of the same plan says (a status change)
+        # takes that one's document: its own is not read and decoded again.
+        said = {(v.plan_id, v.digest): v.doc for v in held.values() if v.digest is not None}
+        missing = []
+        for row in heads:
+            if row.id in held:
+                continue
+            doc = said.get((row.plan_id, row.digest)) if row.digest is not None else None
+            if doc is not None:
+                held[row.id] = Version(row.id, row.plan_id, row.owner, row.number, row.status,
+                                       doc, row.author, row.reason, row.created, row.digest)
+            else:
+                missing.append(row.id)
         if missing:
-            for row in session.scalars(select(PlanVersion).where(PlanVersion.id.in_(missing))):
-                held[row.id] = Version.of(row)
+            for version_row in session.scalars(select(PlanVersion)
+                                               .where(PlanVersion.id.in_(missing))):
+                held[version_row.id] = Version.of(version_row)
         out = {}
-        for vid, plan_id in heads:
-            version = held.get(vid)
+        for row in heads:
+            version = held.get(row.id)
             if version is not None and version.doc is not None:
-                out[plan_id] = version
+                out[row.plan_id] = version
         return out
 
     def observation_docs(self, session: Session) -> list[dict[str, Any]]:
@@ -564,6 +582,12 @@ def _heads_query() -> Any:
                 .scalar_subquery())
 
     return select(*(newest(a) for a in MODEL_CHANGES))
+
+
+LISTED = (PlanVersion.id, PlanVersion.plan_id, PlanVersion.owner, PlanVersion.number,
+          PlanVersion.status, PlanVersion.author, PlanVersion.reason, PlanVersion.created,
+          PlanVersion.digest)
+"""A version's columns but its document."""
 
 
 def _plan_wide(plan: Plan) -> Plan:

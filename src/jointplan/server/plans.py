@@ -42,6 +42,7 @@ from .assemble import (
 from .concurrency import etag_of_version, etag_of_view, require_base
 from .findings import reconcile
 from .hub import (
+    LISTED,
     Current,
     Hub,
     Invalid,
@@ -123,11 +124,12 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
 
 def _store_version(session: Session, doc: dict[str, Any], *, author: str, reason: str,
                    partner: str | None = None, status: str | None = None) -> PlanVersion:
-    previous = session.scalar(select(PlanVersion).where(PlanVersion.plan_id == doc["id"])
+    previous = session.scalar(select(PlanVersion.status)  # not its document
+                              .where(PlanVersion.plan_id == doc["id"])
                               .order_by(PlanVersion.number.desc()).limit(1))
     version = PlanVersion(plan_id=doc["id"], owner=doc["owner"],
                           number=_next_number(session, doc["id"]),
-                          status=status or (previous.status if previous else "draft"),
+                          status=status or previous or "draft",
                           doc=doc, author=author, reason=reason)
     session.add(version)
     session.flush()
@@ -426,13 +428,13 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
         # Each version's view is kept by what decides it: what the version says (a new
         # version that changes only the status says the same), today's plans
         # (`plans_key`) and the partner. Each document is read once (`Hub.kept`).
-        for row in session.execute(select(*_LISTED).where(PlanVersion.plan_id == plan_id)
+        for row in session.execute(select(*LISTED).where(PlanVersion.plan_id == plan_id)
                                    .order_by(PlanVersion.number)):
             version = Version(row.id, row.plan_id, row.owner, row.number, row.status, None,
-                              row.author, row.reason, row.created)
+                              row.author, row.reason, row.created, row.digest)
             stored = functools.cache(lambda vid=row.id: Version.of(
                 session.get_one(PlanVersion, vid)))
-            digest = known_digest(row.id) or doc_digest(stored())
+            digest = row.digest or known_digest(row.id) or doc_digest(stored())
             view: dict[str, Any] | None = hub.kept(
                 ("version view", digest, current.plans_key, actor.partner),
                 lambda stored=stored: cut(stored()))
@@ -446,9 +448,6 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
     return views
 
 
-_LISTED = (PlanVersion.id, PlanVersion.plan_id, PlanVersion.owner, PlanVersion.number,
-           PlanVersion.status, PlanVersion.author, PlanVersion.reason, PlanVersion.created)
-"""A version's columns but its document: what a history lists."""
 
 
 def _version_plan(hub: Hub, version: Version, docs: dict[str, dict[str, Any]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +19,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def doc_digest(doc: Any) -> str | None:
+    """SHA-256 of a stored document as canonical JSON (None for no document): what a plan
+    version says, so that versions that say the same are known to without reading them."""
+    if doc is None:
+        return None
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _digest_default(context: Any) -> str | None:
+    return doc_digest(context.get_current_parameters().get("doc"))
 
 
 def new_id() -> str:
@@ -105,6 +119,9 @@ class PlanVersion(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     doc: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """None: the plan was withdrawn in this version."""
+    digest: Mapped[str | None] = mapped_column(String(64), default=_digest_default)
+    """`doc_digest` of ``doc``, made when the version is stored (migration 0012 made it for
+    the versions stored before)."""
     author: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(default=now)
