@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import jointplan.analysis.deconflict as deconflict_module
 import jointplan.analysis.deconflict_lns as lns_module
 from jointplan.analysis.deconflict import Options, deconflict, variable_groups
-from jointplan.analysis.deconflict_lns import _whole, group_bound
+from jointplan.analysis.deconflict_lns import _cost, _take_back, _whole, group_bound
 from jointplan.analysis.deconflict_model import solve_component
 from jointplan.analysis.deconflict_problem import build_problem, overload, violations
 from jointplan.model import Workspace
@@ -111,3 +111,21 @@ def test_the_whole_groups_bound_is_the_optimum_the_order_model_proves(seed):
         found, bound, _ = _whole(problem, members, problem.grid(), FAST, 5.0, starts)
         assert found is not None and violations(problem, found) == []
         assert bound == overload(problem, found) == overload(problem, best)
+
+
+@SETTINGS
+@given(searched)
+def test_taking_moves_back_keeps_every_rule_and_never_raises_the_cost(ws):
+    """From the whole group's schedule (overload only, so moves may be needless): the pass keeps
+    every rule, its cost is the sweep's, and it is never lexicographically larger."""
+    problem = build_problem(ws, "s0")
+    groups = variable_groups(problem, Options(only_connected=False))
+    if len(groups) != 1 or violations(problem, problem.starts):
+        return
+    members, g = groups[0], problem.grid()
+    found, _, _ = _whole(problem, members, g, FAST, 5.0, [int(x) for x in problem.starts])
+    assert found is not None
+    before = _cost(problem, found, members)
+    starts, after = _take_back(problem, members, g, found, before)
+    assert violations(problem, starts) == []
+    assert after == _cost(problem, starts, members) <= before

@@ -24,6 +24,11 @@ group's (overload, moved tasks, moved minutes) is lexicographically smaller,
 so each step improves (and takes back moves the model made needlessly), and
 the rounds go on until a round changes nothing or the time is spent.
 
+Last, without a solver, each moved task is moved back toward its written
+start, nearest first, wherever that lowers the group's cost (``_take_back``):
+the model minimises overload only, and the search has too little time to
+take back every needless move.
+
 Given too little time for the whole group's model, the bound comes from a
 relaxation instead: the overload is a sum of independent terms — one integral
 per resource and the area pairs — and each term is minimised over the
@@ -59,6 +64,9 @@ resources."""
 
 WHOLE_SHARE = 0.75
 """The part of the group's budget for the whole group's model; the search has the rest."""
+
+TAKE_BACK_PASSES = 3
+"""Passes of ``_take_back`` at most (each over every moved task of the group)."""
 
 WHOLE_MIN = 4.0
 """Deterministic seconds: a group given less skips the whole group's model (which then has too
@@ -494,6 +502,97 @@ def _whole(problem: Problem, members: list[int], g: int, options: Any, budget: f
     return found, max(total - value + proved, 0), used
 
 
+def _take_back(problem: Problem, members: Sequence[int], g: int, starts: list[int],
+               best: tuple[int, int, int]) -> tuple[list[int], tuple[int, int, int]]:
+    """Moves each moved task back toward its written start while that lowers the group's
+    (overload, moved tasks, moved minutes): no solver, a few passes over the moved tasks.
+
+    For each moved task in turn, the starts from its written one toward where it
+    is (nearest the written first) are tried with every other task where it is;
+    the first that keeps the task's ``after`` rules and gives a
+    lexicographically smaller cost is kept. A start between the written one and
+    the current one keeps the flex and the deadline, which both keep. Only the
+    terms the task is in change: its resources' integrals and its area pairs,
+    so only those are recomputed. Passes repeat while one changes something
+    (at most ``TAKE_BACK_PASSES``).
+    """
+    rows = problem.rows
+    starts = list(starts)
+    users: dict[int, list[tuple[int, int]]] = {}
+    for k, r in enumerate(rows):
+        if r.duration > 0:
+            for rid, q in r.uses:
+                users.setdefault(rid, []).append((k, q))
+    held: dict[int, list[tuple[int, int, int]]] = {}
+    for f in problem.provisions:
+        if f.end > f.start:
+            for rid, q in f.uses:
+                held.setdefault(rid, []).append((f.start, f.end, q))
+    rivals: dict[int, list[int]] = {}
+    by_area: dict[int, list[int]] = {}
+    for k, r in enumerate(rows):
+        if r.area >= 0 and r.duration > 0:
+            by_area.setdefault(r.area, []).append(k)
+    for k in members:
+        r = rows[k]
+        if r.area < 0 or r.duration <= 0:
+            continue
+        rivals[k] = [j for a, b in sorted(problem.meets) if r.area in (a, b)
+                     for j in sorted(set(by_area.get(b if r.area == a else a, []))
+                                     | set(by_area.get(a, []) if a == b else []))
+                     if j != k and (r.exclusive or rows[j].exclusive)]
+    before: dict[int, list[int]] = {}
+    after: dict[int, list[int]] = {}
+    for i, j in problem.edges:
+        before.setdefault(j, []).append(i)
+        after.setdefault(i, []).append(j)
+
+    def integral(rid: int) -> int:
+        events = [(f0, q) for f0, _, q in held.get(rid, [])]
+        events += [(f1, -q) for _, f1, q in held.get(rid, [])]
+        for k, q in users.get(rid, []):
+            events += [(starts[k], q), (starts[k] + rows[k].duration, -q)]
+        events.sort()
+        total = level = 0
+        cap = problem.capacity[rid]
+        for n, (t, q) in enumerate(events[:-1]):
+            level += q
+            if level > cap:
+                total += (level - cap) * (events[n + 1][0] - t)
+        return total
+
+    def shared(k: int) -> int:
+        a, d = starts[k], rows[k].duration
+        return sum(max(0, min(a + d, starts[j] + rows[j].duration) - max(a, starts[j]))
+                   for j in rivals.get(k, []))
+
+    def part(k: int) -> int:
+        return sum(integral(rid) for rid in sorted({rid for rid, _ in rows[k].uses})) + shared(k)
+
+    for _ in range(TAKE_BACK_PASSES):
+        changed = False
+        for k in members:
+            written, now = rows[k].start, starts[k]
+            if now == written:
+                continue
+            old = part(k)
+            step = g if now > written else -g
+            for s in range(written, now, step):
+                if any(s < starts[i] + rows[i].duration for i in before.get(k, [])) or any(
+                        starts[j] < s + rows[k].duration for j in after.get(k, [])):
+                    continue
+                starts[k] = s
+                cost = (best[0] - old + part(k), best[1] - (s == written),
+                        best[2] - abs(now - written) + abs(s - written))
+                if cost < best:
+                    best, changed = cost, True
+                    break
+                starts[k] = now
+        if not changed:
+            break
+    return starts, _cost(problem, starts, members)  # the sweep's, not the running sum
+
+
 def solve_large(problem: Problem, members: list[int], g: int, options: Any,
                 budget: float) -> ComponentResult | None:
     """The large-group path; None when the written starts break a rule (use the full model).
@@ -505,7 +604,7 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
     schedule), then the neighbourhood search from its schedule with the rest,
     which also takes back needless moves. Given less, or should the model find
     no schedule, the relaxation bound (``SMALL_BOUND_SHARE``) and the search
-    from the written starts with the rest.
+    from the written starts with the rest. Either way ``_take_back`` last.
     """
     starts = [int(r.start) for r in problem.rows]
     if violations(problem, starts):
@@ -535,6 +634,7 @@ def solve_large(problem: Problem, members: list[int], g: int, options: Any,
                                           max(budget - used, 0.0), starts, best)
     used += spent
     record.append(f"search:{rounds} rounds")
+    starts, best = _take_back(problem, members, g, starts, best)
     over = best[0]
     return ComponentResult(tuple(starts[k] for k in members), "feasible", over, min(bound, over),
                            True, used, tuple(record))
