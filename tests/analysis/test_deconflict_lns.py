@@ -43,12 +43,14 @@ searched = st.one_of(tiny().map(_kept), tiny())
 
 
 @SETTINGS
-@given(searched, st.booleans())
+@given(searched, st.sampled_from(["whole", "too large", "too little time"]))
 def test_the_search_keeps_every_rule_and_its_bound_is_below_the_optimum(ws, whole):
-    """With ``whole``, the group's time is enough for the whole group's model too."""
+    """With ``whole``, the group's time is enough for the whole group's model too; "too large"
+    is a group whose whole model would exceed ``INDEXED_LIMIT``, which takes the relaxations."""
     want = brute_force(ws)
     with patch.object(deconflict_module, "LARGE", 0), \
-            patch.object(lns_module, "WHOLE_MIN", 0.0 if whole else 100.0):
+            patch.object(lns_module, "WHOLE_MIN", 100.0 if whole == "too little time" else 0.0), \
+            patch.object(lns_module, "INDEXED_LIMIT", -1 if whole == "too large" else 10**9):
         r = deconflict(ws, "s0", FAST)
         again = deconflict(ws, "s0", FAST)
     assert (r.moves, r.bound) == (again.moves, again.bound)
