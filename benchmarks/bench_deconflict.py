@@ -5,7 +5,8 @@ and the greedy baseline, on generated workspaces, in one run.
     .venv/bin/python benchmarks/bench_deconflict.py --tasks 10000   # and 500 resources
 
 "decomposed, search" is the solver as `jointplan deconflict` runs it (a group
-of more than 150 tasks by relaxation bound and neighbourhood search);
+of more than 150 tasks by the whole group's one-literal-per-start model, or a
+relaxation bound given too little time, and neighbourhood search);
 ``--one-model`` adds the decomposition with one model per group (the method
 before that search). Each method's answer is checked against the rules (no
 committed or rigid task moved, flex, dependencies, deadlines) and its

@@ -50,8 +50,9 @@ class Options:
     only_connected: bool = True
     """Give variables only to the tasks that can reach a conflict; False: every movable task."""
     search: bool = True
-    """Solve a group of more than ``LARGE`` tasks by a relaxation bound and neighbourhood
-    search (``deconflict_lns``); False: one model per group, whatever its size."""
+    """Solve a group of more than ``LARGE`` tasks by the whole group's one-literal-per-start
+    model (or, given too little time, a relaxation bound) and neighbourhood search
+    (``deconflict_lns``); False: one model per group, whatever its size."""
 
 
 @dataclass(frozen=True, slots=True)

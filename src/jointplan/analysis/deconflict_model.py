@@ -46,8 +46,12 @@ class _Model:
     """The variables and terms of one group, on a grid of ``g`` minutes."""
 
     def __init__(self, problem: Problem, members: list[int], g: int, objective: str,
-                 hard: bool = False, at: Sequence[int] | None = None) -> None:
+                 hard: bool = False, at: Sequence[int] | None = None,
+                 terms: bool = True) -> None:
+        """``terms=False`` records the steps and pairs the overload counts (``cells``,
+        ``area_pairs``) without building their terms, for another formulation to use."""
         self.p, self.members, self.g, self.hard = problem, members, g, hard
+        self.terms = terms
         self.at = [r.start for r in problem.rows] if at is None else list(at)
         """Where the tasks that are not members are (as written, by default)."""
         self.floor = 0
@@ -155,6 +159,9 @@ class _Model:
                 most = level + sum(q for _, q in here)
                 if most <= cap:
                     continue
+                if not self.terms:
+                    self.cells.append((t, level - cap, here))
+                    continue
                 load = level + sum(q * (self._before(k, t) - self._before(k, t - self.dur[k]))
                                    for k, q in here)
                 self.cells.append((t, level - cap, here))
@@ -191,7 +198,7 @@ class _Model:
                         continue
                     seen.add(pair)
                     self.area_pairs.append(pair)
-                    if self.hard:
+                    if self.hard or not self.terms:
                         continue
                     first = self.m.new_int_var(-(10**9), 10**9, "")
                     last = self.m.new_int_var(-(10**9), 10**9, "")
