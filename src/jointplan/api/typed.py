@@ -25,27 +25,14 @@ def many(model: type[M], values: Iterable[Mapping[str, Any]]) -> list[M]:
     return [model.model_validate(v) for v in values]
 
 
-_KEPT = 512
-_kept: OrderedDict[tuple[Any, int], tuple[Any, Any]] = OrderedDict()
+_KEPT_BYTES = 16 * 2**20
+"""JSON kept by `kept_json`, at most (and at most `_KEPT_ANSWERS` answers): each entry also
+holds its value alive, and a partner's view of a 10k-task workspace is a megabyte of JSON
+and far more as Python objects, so a few stored states' worth."""
+_KEPT_ANSWERS = 512
+_kept: OrderedDict[tuple[Any, int], tuple[Any, bytes]] = OrderedDict()
+_kept_size = [0]
 _kept_lock = threading.Lock()
-
-
-def _kept_value(model: Any, value: Any, build: Any) -> Any:
-    """``build()`` for a shared value (one never changed once made, as the server's kept
-    views are), kept by the value's identity: the value is held with its answer, so its
-    id is not reused while the entry lives."""
-    key = (model, id(value))
-    with _kept_lock:
-        found = _kept.get(key)
-        if found is not None and found[0] is value:
-            _kept.move_to_end(key)
-            return found[1]
-    made = build()
-    with _kept_lock:
-        _kept[key] = (value, made)
-        while len(_kept) > _KEPT:
-            _kept.popitem(last=False)
-    return made
 
 
 @functools.cache
@@ -53,17 +40,28 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(tp)
 
 
-def kept_as(tp: Any, value: Any) -> Any:
-    """``value`` validated as the type ``tp`` (a list of models, say), once while the shared,
-    never-changed ``value`` is kept."""
-    return _kept_value(tp, value, lambda: _adapter(tp).validate_python(value))
-
-
 def kept_json(tp: Any, value: Any) -> bytes:
     """The JSON a route declaring ``tp`` answers for a shared, never-changed ``value``
-    (validated, keys left out staying out), written once while ``value`` is kept."""
-    made: bytes = _kept_value(("json", tp), value, lambda: _adapter(tp).dump_json(
-        kept_as(tp, value), by_alias=True, exclude_unset=True))
+    (validated, keys left out staying out), written once while it is kept.
+
+    Kept by the value's identity (the server's kept views are shared and never
+    changed): the value is held with its JSON, so its id is not reused while the
+    entry lives. Only the JSON is kept, not the validated models.
+    """
+    key = (tp, id(value))
+    with _kept_lock:
+        found = _kept.get(key)
+        if found is not None and found[0] is value:
+            _kept.move_to_end(key)
+            return found[1]
+    adapter = _adapter(tp)
+    made = adapter.dump_json(adapter.validate_python(value), by_alias=True, exclude_unset=True)
+    with _kept_lock:
+        old = _kept.pop(key, None)
+        _kept_size[0] += len(made) - (len(old[1]) if old is not None else 0)
+        _kept[key] = (value, made)
+        while _kept and (_kept_size[0] > _KEPT_BYTES or len(_kept) > _KEPT_ANSWERS):
+            _kept_size[0] -= len(_kept.popitem(last=False)[1][1])
     return made
 
 
@@ -75,7 +73,7 @@ def json_with(model: type[BaseModel], value: Mapping[str, Any], lists: dict[str,
 
     The key is found as ``"key":[]`` in the JSON of the rest: in a string a quote is
     escaped, so only a key matches, and the caller's models have no such key nested
-    before it (`tests/api/test_kept_json.py` compares with the plain answer).
+    before it (`tests/server/test_kept_answers.py` compares with the plain answer).
     """
     shell = one(model, {**value, **dict.fromkeys(lists, [])}).model_dump_json(
         by_alias=True, exclude_unset=True).encode()

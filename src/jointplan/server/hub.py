@@ -520,7 +520,7 @@ class Hub:
         return made
 
     KEPT = {"view": 16, "check": 16, "subjects": 16, "export": 64,
-            "version view": 64, "simulate": 32}
+            "version view": 32, "simulate": 32}
     """How many of `kept`'s answers a hub keeps of each kind (a few stored states' worth;
     a whole partner's view of a large workspace is tens of megabytes); other kinds 128."""
 

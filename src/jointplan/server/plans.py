@@ -123,14 +123,18 @@ def import_folder(hub: Hub, folder: str | Path, *, reason: str = "imported") -> 
 
 
 def _store_version(session: Session, doc: dict[str, Any], *, author: str, reason: str,
-                   partner: str | None = None, status: str | None = None) -> PlanVersion:
+                   partner: str | None = None, status: str | None = None,
+                   digest: str | None = None) -> PlanVersion:
+    """A new version of ``doc``'s plan; ``digest``: the document's, when the caller knows
+    it (a status change stores the document it holds), else made from it."""
     previous = session.scalar(select(PlanVersion.status)  # not its document
                               .where(PlanVersion.plan_id == doc["id"])
                               .order_by(PlanVersion.number.desc()).limit(1))
     version = PlanVersion(plan_id=doc["id"], owner=doc["owner"],
                           number=_next_number(session, doc["id"]),
                           status=status or previous or "draft",
-                          doc=doc, author=author, reason=reason)
+                          doc=doc, author=author, reason=reason,
+                          **({"digest": digest} if digest is not None else {}))
     session.add(version)
     session.flush()
     audit.append(session, action="plan.version", subject=f"plan:{doc['id']}",
@@ -662,7 +666,8 @@ def set_status(hub: Hub, actor: Actor, plan_id: str, status: str, reason: str,
         require_base(session, plan_id, version, base)
         assert version.doc is not None
         return _store_version(session, version.doc, author=actor.user_id, reason=reason,
-                              partner=actor.partner, status=status).id
+                              partner=actor.partner, status=status,
+                              digest=version.digest).id
 
 
 def stored_document(hub: Hub, session: Session, actor: Actor, plan_id: str
