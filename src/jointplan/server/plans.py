@@ -798,7 +798,6 @@ def export_files(hub: Hub, session: Session, actor: Actor) -> dict[str, Any]:
                                   for name, text in rendered}}
 
 
-_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _YAML_KEPT = 256
 _yaml_texts: OrderedDict[str, str] = OrderedDict()
 _yaml_lock = threading.Lock()
@@ -816,8 +815,7 @@ def _yaml_text(doc: Any) -> str:
         if found is not None:
             _yaml_texts.move_to_end(key)
             return found
-    # libyaml's emitter where PyYAML was built with it (the same text, about twice as fast).
-    text: str = yaml.dump(doc, Dumper=_SAFE_DUMPER, sort_keys=False, allow_unicode=True)
+    text: str = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     with _yaml_lock:
         _yaml_texts[key] = text
         while len(_yaml_texts) > _YAML_KEPT:
