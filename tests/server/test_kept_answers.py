@@ -206,3 +206,25 @@ def test_a_kept_answer_is_made_once_however_many_ask_at_once(tmp_path) -> None:
         assert hub.kept(("test", 2), build) is not got[0] and len(made) == 2
     finally:
         hub.db.engine.dispose()
+
+
+def test_a_read_asks_the_stored_state_once(server: Server, monkeypatch) -> None:
+    """Every use case a read calls answers from one state: the heads are asked once a read
+    session (a write session asks each time, as it may change them)."""
+    from jointplan.server.hub import Hub
+
+    asked: list[int] = []
+    heads = Hub.heads
+    monkeypatch.setattr(Hub, "heads", lambda self, session: asked.append(1) or heads(
+        self, session))
+    for path in ("/api/plans/nor-evacuation", "/api/plans/nor-evacuation/versions",
+                 "/api/workspace", "/api/export"):
+        asked.clear()
+        assert server.client.get(path, headers=server.as_("SOU")).status_code == 200
+        assert len(asked) == 1, path
+    hub: Any = server.hub
+    with hub.db.write() as session:
+        asked.clear()
+        hub.current(session)
+        hub.current(session)
+        assert len(asked) == 2

@@ -28,7 +28,7 @@ from ..model import Plan, Workspace
 from ..sharing import Decision, Rules
 from ..sharing.findings import Contents, FindingCut
 from ..sharing.lapse import Reference, resolve
-from ..store.db import Database, upgrade
+from ..store.db import READ_ONLY, Database, upgrade
 from ..store.tables import AuditEntry, ObservationRow, PlanVersion, Setting
 from ..store.tables import doc_digest as tables_digest
 from .assemble import (
@@ -197,34 +197,10 @@ def plans_key(joint: dict[str, Any], versions: dict[str, Version], breaks: list[
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_DIGESTS_KEPT = 1024
-_digests: OrderedDict[str, str] = OrderedDict()
-_digests_lock = threading.Lock()
-
-
-def known_digest(version_id: str) -> str | None:
-    """`doc_digest` of a version whose digest was made, without its document (else None)."""
-    with _digests_lock:
-        found = _digests.get(version_id)
-        if found is not None:
-            _digests.move_to_end(version_id)
-        return found
-
-
 def doc_digest(version: Version) -> str:
-    """SHA-256 of a stored version's document: as stored with it, or made once per version
-    (a stored version never changes, and its id is never reused)."""
-    if version.digest is not None:
-        return version.digest
-    found = known_digest(version.id)
-    if found is not None:
-        return found
-    made = tables_digest(version.doc) or ""
-    with _digests_lock:
-        _digests[version.id] = made
-        while len(_digests) > _DIGESTS_KEPT:
-            _digests.popitem(last=False)
-    return made
+    """What a stored version's document says (`tables.doc_digest`): as stored with it, or
+    made from the document where a row has none (one written by another tool)."""
+    return version.digest or tables_digest(version.doc) or ""
 
 
 class Hub:
@@ -320,7 +296,23 @@ class Hub:
         return max(heads.plans, heads.observations)
 
     def current(self, session: Session) -> Current:
-        """The model of what is stored as ``session`` sees it (built once per state)."""
+        """The model of what is stored as ``session`` sees it (built once per state).
+
+        A read session asks the heads once: the use cases a request calls each ask for
+        the current model, and they all answer from one state (as a SQLite read
+        transaction sees one snapshot; on PostgreSQL each statement would see the
+        newest commits). A write session asks every time: it may have changed them.
+        """
+        reads_only = session.get_bind().get_execution_options().get(READ_ONLY, False)
+        if reads_only and _SEEN in session.info:
+            seen: Current = session.info[_SEEN]
+            return seen
+        made = self._current_of(session)
+        if reads_only:
+            session.info[_SEEN] = made
+        return made
+
+    def _current_of(self, session: Session) -> Current:
         heads = self.heads(session)
         cached = self._current
         if cached is not None and cached.heads == heads:
@@ -572,6 +564,10 @@ class Hub:
         Counted in the database (see ratelimits.py), so every process shares one count.
         """
         take_slot(self.db, self.limits, user_id=actor.user_id, partner=actor.partner)
+
+
+_SEEN = "jointplan current"
+"""Where a read session keeps the model it was answered from (`Hub.current`)."""
 
 
 @functools.cache

@@ -51,7 +51,6 @@ from .hub import (
     allow,
     canonical,
     doc_digest,
-    known_digest,
 )
 from .lapsing import add_breaks, judge_upload, stored_breaks, stored_model, tell_owners
 from .limits import Limits
@@ -438,7 +437,7 @@ def _version_views(hub: Hub, session: Session, actor: Actor, plan_id: str
                               row.author, row.reason, row.created, row.digest)
             stored = functools.cache(lambda vid=row.id: Version.of(
                 session.get_one(PlanVersion, vid)))
-            digest = row.digest or known_digest(row.id) or doc_digest(stored())
+            digest = row.digest or doc_digest(stored())
             view: dict[str, Any] | None = hub.kept(
                 ("version view", digest, current.plans_key, actor.partner),
                 lambda stored=stored: cut(stored()))
