@@ -50,7 +50,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .deconflict_model import ComponentResult, _Model, _Run
-from .deconflict_problem import Problem, area_overload, capacity_overload, violations
+from .deconflict_problem import Problem, overload, violations
 
 LARGE = 150
 """Groups with more tasks than this take the path of this module."""
@@ -313,8 +313,7 @@ def _per_resource(problem: Problem, starts: Any) -> dict[int, int]:
 def _cost(problem: Problem, starts: list[int], members: Sequence[int]) -> tuple[int, int, int]:
     rows = problem.rows
     moved = [abs(starts[k] - rows[k].start) for k in members if starts[k] != rows[k].start]
-    return capacity_overload(problem, starts) + area_overload(problem, starts), len(moved), \
-        sum(moved)
+    return overload(problem, starts), len(moved), sum(moved)
 
 
 def neighbourhoods(problem: Problem, members: Sequence[int], starts: list[int]) -> list[list[int]]:
@@ -512,7 +511,7 @@ def _whole(problem: Problem, members: list[int], g: int, options: Any, budget: f
         return None, 0, 0.0
     model.build()
     if isinstance(model.objective, int):  # nothing the group does changes its overload
-        total = capacity_overload(problem, starts) + area_overload(problem, starts)
+        total = overload(problem, starts)
         return list(starts), total, 0.0
     model.hint(starts)
     model.m.minimize(model.objective)
@@ -533,7 +532,7 @@ def _whole(problem: Problem, members: list[int], g: int, options: Any, budget: f
     # The objective's value at the schedule with every auxiliary term tight: exactly
     # the schedule's overload in the steps and pairs the model counts.
     value = min(value, model.ref.overload_at(found))
-    total = capacity_overload(problem, found) + area_overload(problem, found)
+    total = overload(problem, found)
     return found, max(total - value + proved, 0), used
 
 
